@@ -1,0 +1,206 @@
+"""Training configurations: one YAML file per model, validated on load (unknown keys refused)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+__all__ = [
+    "AugmentConfig",
+    "DataConfig",
+    "DiscriminatorConfig",
+    "NetworkConfig",
+    "OptimConfig",
+    "TrainConfig",
+    "load_config",
+]
+
+Method = Literal["baseline", "latent", "image", "parcellation"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NetworkConfig(_Strict):
+    """The U-Net; defaults are the paper's, the authors' choices are options."""
+
+    channels: tuple[int, ...] = (16, 32, 64, 128, 256)
+    block_order: Literal["conv_norm_act", "conv_act_norm"] = "conv_norm_act"
+    upsample: Literal["transposed", "trilinear"] = "transposed"
+    half_first: bool = False
+    negative_slope: float = Field(default=0.2, ge=0.0)
+
+
+class DiscriminatorConfig(_Strict):
+    """The PatchGAN discriminator of the domain-adaptation models."""
+
+    channels: tuple[int, ...] = (64, 128, 256, 512)
+    kernel_size: int | None = Field(
+        default=None, ge=1, description="4 (image) / 3 (latent) when unset"
+    )
+    strides: tuple[int, ...] | None = None
+    lr: float = Field(default=2e-3, gt=0.0)
+    betas: tuple[float, float] = (0.5, 0.999)
+
+
+class AugmentConfig(_Strict):
+    """TorchIO augmentation, drawn anew for every sample."""
+
+    enabled: bool = False
+    affine_degrees: float = Field(default=10.0, ge=0.0, description="rotation U(-d, d), degrees")
+    affine_scales: tuple[float, float] = (0.8, 1.2)
+    affine_p: float = Field(default=1.0, ge=0.0, le=1.0)
+    motion_degrees: float = Field(default=2.0, ge=0.0)
+    motion_translation: float = Field(default=2.0, ge=0.0, description="mm")
+    motion_p: float = Field(default=0.5, ge=0.0, le=1.0)
+    spike_p: float = Field(default=0.5, ge=0.0, le=1.0)
+    bias_field_p: float = Field(default=0.5, ge=0.0, le=1.0)
+    intensity: bool = Field(
+        default=True, description="motion, spike and bias field (off for parcellation)"
+    )
+
+
+class DataConfig(_Strict):
+    """What is read from the study folder and how it is prepared."""
+
+    label_desc: str = Field(
+        default="original", description="training labels: sub-<id>_desc-<this>_dseg"
+    )
+    label_scheme: str = "tissues7"
+    spacing: float = Field(
+        default=0.5, gt=0.0, description="isotropic voxel size the model works at, mm"
+    )
+    patch_size: int = Field(default=128, ge=16, description="training crop edge, voxels")
+    cache: bool = Field(default=True, description="keep prepared volumes in memory")
+    source_cohort: str = "source"
+    target_cohort: str = "target"
+
+
+class OptimConfig(_Strict):
+    """Adam with the paper's cyclical learning rate."""
+
+    base_lr: float = Field(default=2e-6, gt=0.0)
+    max_lr: float = Field(default=2e-3, gt=0.0)
+    cycle_mode: Literal["triangular", "triangular2", "exp_range"] = "triangular2"
+    step_size_up: int | None = Field(
+        default=None, ge=1, description="epochs; epochs // 6 when unset"
+    )
+    weight_decay: float = Field(default=0.0, ge=0.0)
+
+
+class TrainConfig(_Strict):
+    """One model's training run.
+
+    ``method`` picks the setup: ``baseline`` (source only, generalised Dice), ``latent``
+    (adversarial DA on decoder features), ``image`` (generator + segmenter + LSGAN discriminator)
+    or ``parcellation`` (cortical GM mask -> 11 regions).
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    method: Method
+    seed: int = 0
+    epochs: int = Field(default=100, ge=1)
+    steps_per_epoch: int | None = Field(
+        default=None, ge=1, description="default: one pass over sources"
+    )
+    batch_size: int = Field(default=1, ge=1)
+    val_subjects: int | None = Field(default=None, ge=1, description="cap on validation volumes")
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    discriminator: DiscriminatorConfig = Field(default_factory=DiscriminatorConfig)
+    augment: AugmentConfig = Field(default_factory=AugmentConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+    optim: OptimConfig = Field(default_factory=OptimConfig)
+    alpha_max: float = Field(default=0.05, ge=0.0, description="latent: final adversarial weight")
+    alpha_start_epoch: int = Field(default=20, ge=0)
+    alpha_end_epoch: int = Field(default=50, ge=0)
+    select: Literal["val_dice", "latent_rule"] = "val_dice"
+    max_domain_accuracy: float = Field(default=0.8, gt=0.0, le=1.0)
+    ncc_weight: float = Field(default=10.0, ge=0.0)
+    ncc_warmup_weight: float = Field(
+        default=10000.0, ge=0.0, description="lambda_ncc in warm-up epochs"
+    )
+    warmup_epochs: int = Field(
+        default=5, ge=0, description="image: segmenter sees real sources only"
+    )
+    pool_size: int = Field(default=50, ge=0, description="image: pool of generated images for D")
+    gen_lr: float = Field(
+        default=2e-3, gt=0.0, description="image: generator Adam lr (authors: 2e-4)"
+    )
+    gen_weight_decay: float = Field(
+        default=0.0, ge=0.0, description="image: G and D (authors: 1e-5)"
+    )
+    sw_overlap: float = Field(default=0.5, ge=0.0, lt=1.0, description="sliding-window overlap")
+
+    @model_validator(mode="after")
+    def _check(self) -> TrainConfig:
+        if self.alpha_end_epoch < self.alpha_start_epoch:
+            raise ValueError(
+                f"alpha_end_epoch ({self.alpha_end_epoch}) is before alpha_start_epoch "
+                f"({self.alpha_start_epoch})"
+            )
+        if self.optim.max_lr < self.optim.base_lr:
+            raise ValueError(
+                f"optim.max_lr ({self.optim.max_lr}) is below optim.base_lr ({self.optim.base_lr})"
+            )
+        divisor = 2 ** (len(self.network.channels) - 1)
+        if self.data.patch_size % divisor:
+            raise ValueError(
+                f"data.patch_size {self.data.patch_size} is not divisible by {divisor} "
+                f"(the U-Net has {len(self.network.channels)} levels)"
+            )
+        if self.select == "latent_rule" and self.method != "latent":
+            raise ValueError("select: latent_rule applies to method 'latent' only")
+        return self
+
+    @property
+    def out_channels(self) -> int:
+        """Classes the segmenter predicts (7 tissues, or 12 for parcellation)."""
+        return 12 if self.method == "parcellation" else 7
+
+
+def load_config(source: str | os.PathLike[str] | dict[str, Any]) -> TrainConfig:
+    """Read and validate a training configuration.
+
+    Parameters
+    ----------
+    source : path-like or dict
+        A YAML file, or its already-parsed content.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If the YAML is malformed or a value or key is invalid; the message names the file and
+        every offending key (unknown keys included).
+    """
+    where = "config"
+    if isinstance(source, dict):
+        raw: Any = source
+    else:
+        path = Path(source)
+        where = str(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"training config not found: {path}")
+        try:
+            raw = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: expected a mapping of settings, got {type(raw).__name__}")
+    try:
+        return TrainConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            if err["type"] == "extra_forbidden":
+                problems.append(f"unknown key {key!r}")
+            else:
+                problems.append(f"{key}: {err['msg']}")
+        raise ValueError(f"{where}: invalid training config: " + "; ".join(problems)) from None

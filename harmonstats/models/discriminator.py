@@ -1,0 +1,96 @@
+"""3D PatchGAN discriminator (Isola et al. 2017) as used for both domain-adaptation models."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+__all__ = ["PatchDiscriminator3D", "latent_features"]
+
+
+class PatchDiscriminator3D(nn.Module):
+    """Four 3D convolution layers (64, 128, 256, 512 channels) then a convolution to the output map.
+
+    Every layer but the first is followed by instance normalisation; all by LeakyReLU(0.2), as in
+    pix2pix's PatchGAN.
+
+    Parameters
+    ----------
+    in_channels : int
+        1 for the image-space model (a T2w volume), 240 for the latent-space model (the
+        concatenated decoder features).
+    out_channels : int
+        1 for the LSGAN (image space), 2 for the voxel-wise domain classifier (latent space).
+    channels : sequence of int
+        Channels of the four layers.
+    kernel_size : int
+        4 in pix2pix; the latent model reads a map 1/8 the input size and uses 3 so that the
+        voxel-wise output keeps that size.
+    strides : sequence of int
+        Stride of each of the layers; pix2pix: 2, 2, 2, 1. The final convolution has stride 1.
+
+    References
+    ----------
+    Isola P. et al. (2017). Image-to-image translation with conditional adversarial networks. CVPR.
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        out_channels: int = 1,
+        channels: Sequence[int] = (64, 128, 256, 512),
+        *,
+        kernel_size: int = 4,
+        strides: Sequence[int] = (2, 2, 2, 1),
+    ) -> None:
+        super().__init__()
+        channels = tuple(int(c) for c in channels)
+        strides = tuple(int(s) for s in strides)
+        if len(strides) != len(channels):
+            raise ValueError(
+                f"PatchDiscriminator3D needs one stride per layer: {len(channels)} layers, "
+                f"strides {strides}"
+            )
+        if kernel_size < 1 or in_channels < 1 or out_channels < 1:
+            raise ValueError(
+                f"invalid PatchDiscriminator3D sizes: kernel_size={kernel_size}, "
+                f"in_channels={in_channels}, out_channels={out_channels}"
+            )
+        pad = 1 if kernel_size in (3, 4) else kernel_size // 2
+        layers: list[nn.Module] = []
+        c_prev = in_channels
+        for i, (c, s) in enumerate(zip(channels, strides, strict=True)):
+            layers.append(nn.Conv3d(c_prev, c, kernel_size, stride=s, padding=pad))
+            if i > 0:
+                layers.append(nn.InstanceNorm3d(c, affine=False))
+            layers.append(nn.LeakyReLU(0.2))
+            c_prev = c
+        layers.append(nn.Conv3d(c_prev, out_channels, kernel_size, stride=1, padding=pad))
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the patch (or voxel) map of scores/logits."""
+        return self.model(x)
+
+
+def latent_features(features: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Resample decoder features of every level to the second-deepest level and concatenate them.
+
+    Parameters
+    ----------
+    features : sequence of torch.Tensor
+        Decoder outputs, deepest first, as returned by ``UNet3D(..., return_features=True)``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(N, sum of channels, *size of features[0])``: 240 channels for the paper's U-Net.
+    """
+    size = features[0].shape[2:]
+    resized = [features[0]] + [
+        nn.functional.interpolate(f, size=size, mode="trilinear", align_corners=False)
+        for f in features[1:]
+    ]
+    return torch.cat(resized, dim=1)

@@ -1,0 +1,129 @@
+"""Inference: whole volumes of any size and orientation, outputs on the input's grid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from harmonstats import cli
+from harmonstats.io import save_nifti, write_table
+from harmonstats.models.apply import LoadedModel, load_segmenter, segment_cohort, segment_image
+from harmonstats.models.checkpoint import save_checkpoint
+from harmonstats.models.config import load_config
+from harmonstats.models.data import normalise_intensity
+from harmonstats.models.networks import build_segmenter
+from harmonstats.models.train import checkpoint_metadata
+
+SMALL = {"network": {"channels": [4, 8, 16, 32, 64]}, "data": {"patch_size": 32}}
+# Flipped first axis, permuted second/third axes and an offset: not the canonical orientation.
+AFFINE = np.array([[-0.5, 0, 0, 20.0], [0, 0, 0.5, -8.0], [0, 0.5, 0, 3.0], [0, 0, 0, 1]])
+
+
+def _checkpoint(tmp_path: Path, method: str) -> Path:
+    cfg = load_config({"name": method, "method": method, **SMALL})
+    torch.manual_seed(0)
+    return save_checkpoint(tmp_path / f"{method}.pt", models={"segmenter": build_segmenter(cfg)},
+                           metadata=checkpoint_metadata(cfg))
+
+
+def _labels(shape: tuple[int, int, int]) -> np.ndarray:
+    i, j, k = np.indices(shape)
+    lab = np.zeros(shape, np.uint8)
+    lab[(i > 4) & (j > 5) & (k > 3)] = 1
+    lab[(i > 10) & (j > 14)] = 2
+    lab[(i < 20) & (k > 18) & (j > 5)] = 3
+    return lab
+
+
+class IntensityClassifier(nn.Module):
+    """Classifies each voxel by its nearest intensity level: a network with a known answer."""
+
+    def __init__(self, levels: np.ndarray) -> None:
+        super().__init__()
+        self.register_buffer("levels", torch.tensor(levels, dtype=torch.float32))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return -((x - self.levels.view(1, -1, 1, 1, 1)) ** 2) * 100
+
+
+@pytest.mark.parametrize(("voxel", "min_agreement"), [(0.5, 1.0), (0.6, 0.97)])
+def test_segment_image_returns_to_the_input_grid(tmp_path: Path, voxel: float,
+                                                 min_agreement: float) -> None:
+    shape = (30, 34, 27)
+    lab = _labels(shape)
+    image = lab.astype(np.float32) + 1.0  # levels 1..4 (> 0: all brain)
+    affine = AFFINE.copy()
+    affine[:3, :3] *= voxel / 0.5
+    path = save_nifti(image, affine, tmp_path / "sub-a1_T2w.nii.gz")
+    levels = np.unique(normalise_intensity(image))
+    cfg = load_config({"name": "x", "method": "baseline", **SMALL})
+    model = LoadedModel(IntensityClassifier(levels), checkpoint_metadata(cfg), path)
+    pred = segment_image(model, path)  # at 0.6 mm: resampled to 0.5 mm and back
+    assert pred.shape == shape and pred.dtype == np.uint8
+    assert np.mean(pred == lab) >= min_agreement
+
+
+def test_segment_cohort_layout_affine_and_skip(tmp_path: Path) -> None:
+    data = tmp_path / "study"
+    rng = np.random.default_rng(0)
+    for pid in ("a1", "b2"):
+        lab = _labels((30, 34, 27))
+        img = (lab + 1 + rng.normal(0, 0.1, lab.shape)).astype(np.float32)
+        save_nifti(img, AFFINE, data / f"sub-{pid}" / "anat" / f"sub-{pid}_T2w.nii.gz")
+    write_table(pd.DataFrame({"participant_id": ["a1", "b2"]}), data / "participants.tsv")
+    seg, parc = _checkpoint(tmp_path, "baseline"), _checkpoint(tmp_path, "parcellation")
+    out = tmp_path / "out"
+    written = segment_cohort(seg, data, out, method="baseline_aug", parcellation=parc,
+                             progress=False)
+    anat = out / "derivatives" / "baseline_aug" / "sub-a1" / "anat"
+    assert written[0] == anat / "sub-a1_dseg.nii.gz"
+    for name in ("sub-a1_dseg.nii.gz", "sub-a1_desc-regions_dseg.nii.gz"):
+        img = nib.load(anat / name)
+        np.testing.assert_allclose(img.affine, AFFINE)
+        assert img.shape == (30, 34, 27) and img.get_data_dtype() == np.uint8
+    tissue = np.asarray(nib.load(anat / "sub-a1_dseg.nii.gz").dataobj)
+    regions = np.asarray(nib.load(anat / "sub-a1_desc-regions_dseg.nii.gz").dataobj)
+    assert set(np.unique(tissue)) <= set(range(7))
+    assert np.array_equal(regions > 0, tissue == 2)  # every predicted cGM voxel gets a region
+    before = written[0].stat().st_mtime_ns
+    segment_cohort(seg, data, out, method="baseline_aug", progress=False)
+    assert written[0].stat().st_mtime_ns == before  # done subjects are skipped
+
+
+def test_segment_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                     model_study: Path) -> None:
+    monkeypatch.setitem(cli.COMMANDS, "segment", ("harmonstats.models.cli_segment", "segment"))
+    seg = _checkpoint(tmp_path, "baseline")
+    code = cli.main(["segment", str(seg), "--data", str(model_study), "--out",
+                     str(tmp_path / "o"), "--device", "cpu", "--no-progress"])
+    assert code == 0
+    assert len(list((tmp_path / "o" / "derivatives" / "baseline").glob("sub-*/anat/*"))) == 8
+    parc = _checkpoint(tmp_path, "parcellation")
+    args = ["segment", str(parc), "--data", str(model_study), "--out", str(tmp_path / "o"),
+            "--no-progress"]
+    assert cli.main(args) == 2  # a parcellation model needs the method to parcellate
+    assert cli.main([*args, "--method", "nothing"]) == 2  # no such tissue maps
+    for method in ("original", "baseline"):  # a reference and a predicted tissue map
+        assert cli.main([*args, "--method", method]) == 0
+        for pid in ("src001", "tgt001"):
+            anat = tmp_path / "o" / "derivatives" / method / f"sub-{pid}" / "anat"
+            regions = np.asarray(nib.load(anat / f"sub-{pid}_desc-regions_dseg.nii.gz").dataobj)
+            study_anat = model_study / f"sub-{pid}" / "anat"
+            tissue_file = (anat / f"sub-{pid}_dseg.nii.gz" if method == "baseline" else
+                           study_anat / f"sub-{pid}_desc-original_dseg.nii.gz")
+            tissue = np.asarray(nib.load(tissue_file).dataobj)
+            assert np.array_equal(regions > 0, tissue == 2)
+
+
+def test_load_segmenter_from_run_folder(tmp_path: Path) -> None:
+    path = _checkpoint(tmp_path, "baseline")
+    path.rename(tmp_path / "best.pt")
+    assert load_segmenter(tmp_path).name == "baseline"
+    with pytest.raises(FileNotFoundError):
+        load_segmenter(tmp_path / "nothing")

@@ -1,0 +1,95 @@
+"""Checkpoints: metadata round trip, weights-only loading, mismatches and malicious pickles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from harmonstats import __version__
+from harmonstats.models.apply import load_segmenter
+from harmonstats.models.checkpoint import load_checkpoint, save_checkpoint
+from harmonstats.models.config import load_config
+from harmonstats.models.networks import build_segmenter
+from harmonstats.models.train import checkpoint_metadata
+
+SMALL = {"network": {"channels": [4, 8, 16, 32, 64]}, "data": {"patch_size": 32}}
+
+
+def _saved(tmp_path: Path, method: str = "baseline") -> tuple[Path, torch.nn.Module]:
+    cfg = load_config({"name": "m", "method": method, **SMALL})
+    torch.manual_seed(0)
+    net = build_segmenter(cfg)
+    path = save_checkpoint(tmp_path / "best.pt", models={"segmenter": net},
+                           metadata=checkpoint_metadata(cfg), state={"epoch": 3})
+    return path, net
+
+
+def test_roundtrip_with_metadata(tmp_path: Path) -> None:
+    path, net = _saved(tmp_path)
+    ckpt = load_checkpoint(path)
+    meta = ckpt["metadata"]
+    assert meta["package_version"] == __version__
+    assert meta["label_scheme"] == "tissues7" and meta["labels"][2] == "cgm"
+    assert meta["spacing_mm"] == 0.5 and meta["out_channels"] == 7
+    assert "z-score" in meta["normalisation"]
+    loaded = load_segmenter(tmp_path)
+    for k, v in net.state_dict().items():
+        assert torch.equal(loaded.network.state_dict()[k], v)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"label_scheme": "regions11"}, "label_scheme is 'tissues7', but 'regions11'"),
+     ({"out_channels": 12}, "out_channels is 7, but 12"),
+     ({"in_channels": 2}, "in_channels is 1, but 2")],
+)
+def test_mismatch_is_refused(tmp_path: Path, kwargs: dict, message: str) -> None:
+    path, _ = _saved(tmp_path)
+    with pytest.raises(ValueError, match=message):
+        load_segmenter(path, **kwargs)
+
+
+def test_weights_that_do_not_fit_config(tmp_path: Path) -> None:
+    path, _ = _saved(tmp_path)
+    ckpt = load_checkpoint(path)
+    ckpt["metadata"]["config"]["network"]["channels"] = [8, 16, 32, 64, 128]
+    torch.save(ckpt, path)
+    with pytest.raises(ValueError, match="do not fit"):
+        load_segmenter(path)
+
+
+class _Evil:
+    """Unpickling this object creates a file: stands for arbitrary code execution."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (open, (str(self.marker), "w"))
+
+
+def test_malicious_pickle_is_refused(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "harmonstats-checkpoint-1", "models": {}, "metadata": {},
+                "payload": _Evil(marker)}, path)
+    with pytest.raises(ValueError, match="refusing to load"):
+        load_checkpoint(path)
+    assert not marker.exists()
+    # Control: an unrestricted unpickler does run the payload, so the refusal above is real.
+    torch.load(path, weights_only=False)
+    assert marker.exists()
+
+
+def test_not_a_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "plain.pt"
+    torch.save({"weights": torch.zeros(2)}, path)
+    with pytest.raises(ValueError, match="not a harmonstats checkpoint"):
+        load_checkpoint(path)
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError):
+        load_checkpoint(tmp_path / "junk.pt")
+    with pytest.raises(FileNotFoundError):
+        load_checkpoint(tmp_path / "none.pt")
