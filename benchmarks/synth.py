@@ -20,14 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-# Running a script puts its folder first on sys.path, where other benchmark scripts' names
-# could shadow standard-library modules.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from harmonstats.io import save_nifti  # noqa: E402
-from harmonstats.synth import SubjectSpec, synthesize_subject  # noqa: E402
+from harmonstats.io import save_nifti
+from harmonstats.synth import SubjectSpec, synthesize_subject
 
 FOV_MM = 32.0
 
