@@ -1,0 +1,38 @@
+"""``harmonstats validate``: the statistics battery from the shell, over run_battery."""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+from harmonstats.analysis.battery import run_battery, write_battery
+from harmonstats.analysis.config import load_battery_config
+from harmonstats.io import read_table
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``validate`` options to ``parser``."""
+    parser.add_argument("measures", help="long measures table (TSV)")
+    parser.add_argument("--participants", required=True, help="participants table (TSV)")
+    parser.add_argument("--config", default=None,
+                        help="YAML of battery options (keys of BatteryConfig)")
+    parser.add_argument("--out", required=True, help="folder for the result tables")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the battery and write every table as TSV + JSON sidecar; print a one-line summary."""
+    config = load_battery_config(args.config)
+    measures = read_table(args.measures)
+    participants = read_table(args.participants)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = run_battery(measures, participants, config)
+    for w in caught:
+        print(f"warning: {w.message}")
+    paths = write_battery(results, args.out, config)
+    skipped = results["status"].query("status == 'skipped'")
+    print(f"wrote {len(paths)} tables to {args.out}"
+          + (f"; skipped: {', '.join(skipped['analysis'])}" if len(skipped) else ""))
+    return 0

@@ -1,0 +1,188 @@
+"""Input checks and the wide analysis table: one row per subject and method, one column per measure.
+
+Every analysis of the battery starts from :func:`wide_table`, which joins the long measures table
+(DESIGN.md "Tables") to the participants table and refuses input that would give a silently wrong
+number: IDs in one table and not the other, non-numeric values, duplicated measurements.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "MEASURE_COLUMNS",
+    "PARTICIPANT_COLUMNS",
+    "InsufficientDataError",
+    "check_covariates",
+    "check_measures",
+    "check_methods",
+    "drop_missing",
+    "numeric_column",
+    "require_columns",
+    "wide_table",
+]
+
+class InsufficientDataError(ValueError):
+    """The data cannot support an analysis: too few subjects, no overlap, not identifiable.
+
+    Raised by a single analysis, it says nothing is wrong with the input as such; the battery
+    records that analysis as skipped, with this message as the reason, and runs the others.
+    """
+
+
+#: Columns the long measures table must have.
+MEASURE_COLUMNS = ("participant_id", "cohort", "method", "measure", "value")
+#: Columns the participants table must have.
+PARTICIPANT_COLUMNS = ("participant_id", "cohort")
+
+
+def require_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what} lacks required column(s) {missing}; it has {list(df.columns)}")
+
+
+def _names(ids: Iterable[str], limit: int = 10) -> str:
+    ids = sorted(ids)
+    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
+    return ", ".join(ids[:limit]) + more
+
+
+def wide_table(measures: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFrame:
+    """Join the long measures table to the participants table, one row per subject and method.
+
+    Parameters
+    ----------
+    measures : pandas.DataFrame
+        Long measures table: participant_id, cohort, method, measure, value (unit, session_id
+        optional). Values must be numeric (mm, mm3 or 1 as the measure's unit says).
+    participants : pandas.DataFrame
+        participant_id, cohort and the covariates (ga_birth and pma_scan in weeks, sex F/M,
+        birth_weight in g, split, outcome columns).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (participant_id, method): participant_id, method, every participants column
+        (cohort included), then one column per measure (sorted by name). Rows are sorted by
+        method then participant_id, so the result does not depend on input row order.
+
+    Raises
+    ------
+    ValueError
+        If a required column is missing, an ID is in one table and not the other (named), a
+        subject's cohort differs between the tables, a value is not numeric, or a subject has
+        the same measure twice for one method.
+    """
+    require_columns(measures, MEASURE_COLUMNS, "measures table")
+    require_columns(participants, PARTICIPANT_COLUMNS, "participants table")
+    parts = participants.copy()
+    parts["participant_id"] = parts["participant_id"].astype(str)
+    dup = parts["participant_id"][parts["participant_id"].duplicated()]
+    if len(dup):
+        raise ValueError(f"participants table lists subject(s) twice: {_names(set(dup))}")
+    meas = measures.copy()
+    meas["participant_id"] = meas["participant_id"].astype(str)
+    in_meas, in_parts = set(meas["participant_id"]), set(parts["participant_id"])
+    if in_meas - in_parts:
+        raise ValueError("subject(s) in the measures table but not in the participants table: "
+                         + _names(in_meas - in_parts))
+    if in_parts - in_meas:
+        raise ValueError("subject(s) in the participants table but not in the measures table: "
+                         + _names(in_parts - in_meas))
+    cohort_of = parts.set_index("participant_id")["cohort"].astype(str)
+    expected = cohort_of.loc[meas["participant_id"]].to_numpy()
+    clash = meas["cohort"].astype(str).to_numpy() != expected
+    if clash.any():
+        bad = set(meas.loc[clash, "participant_id"])
+        raise ValueError(f"cohort differs between measures and participants for: {_names(bad)}")
+    values = pd.to_numeric(meas["value"], errors="coerce")
+    bad_value = values.isna() & meas["value"].notna()
+    if bad_value.any():
+        row = meas[bad_value].iloc[0]
+        raise ValueError(
+            f"non-numeric value {row['value']!r} in the measures table (subject "
+            f"{row['participant_id']}, method {row['method']}, measure {row['measure']}); "
+            f"{int(bad_value.sum())} such value(s) in all"
+        )
+    meas["value"] = values.astype(float)
+    key = ["participant_id", "method", "measure"]
+    dups = meas.duplicated(key)
+    if dups.any():
+        row = meas[dups].iloc[0]
+        raise ValueError(
+            f"subject {row['participant_id']} has measure {row['measure']} twice for method "
+            f"{row['method']} (several sessions are not supported in one table)"
+        )
+    wide = meas.pivot(index=["participant_id", "method"], columns="measure", values="value")
+    wide = wide.reindex(columns=sorted(wide.columns))
+    wide.columns.name = None
+    wide = wide.reset_index()
+    clash_cols = set(wide.columns) & (set(parts.columns) - {"participant_id"})
+    if clash_cols:
+        raise ValueError(f"measure name(s) {sorted(clash_cols)} clash with participants columns")
+    out = parts.merge(wide, on="participant_id", how="right")
+    lead = ["participant_id", "method"]
+    out = out[lead + [c for c in out.columns if c not in lead]]
+    return out.sort_values(["method", "participant_id"], kind="mergesort").reset_index(drop=True)
+
+
+def check_methods(wide: pd.DataFrame, methods: Sequence[str]) -> None:
+    """Raise ``ValueError`` naming any method that is not in the table."""
+    known = set(wide["method"].unique())
+    unknown = [m for m in methods if m not in known]
+    if unknown:
+        raise ValueError(f"unknown method(s) {unknown}; the table has {sorted(known)}")
+
+
+def check_measures(wide: pd.DataFrame, measures: Sequence[str]) -> None:
+    """Raise ``ValueError`` naming any measure that is not a column of the table."""
+    unknown = [m for m in measures if m not in wide.columns]
+    if unknown:
+        raise ValueError(f"unknown measure(s) {unknown}")
+
+
+def check_covariates(df: pd.DataFrame, covariates: Sequence[str], context: str) -> None:
+    """Raise if a covariate is absent, non-numeric (other than sex-like text) or constant."""
+    for cov in covariates:
+        if cov not in df.columns:
+            raise ValueError(f"{context}: covariate {cov!r} is not a column of the table")
+        col = df[cov].dropna()
+        if col.nunique() < 2:
+            raise InsufficientDataError(
+                f"{context}: covariate {cov!r} has no variance in the {len(col)} subjects "
+                f"analysed (every value is {col.iloc[0] if len(col) else 'missing'!r}); "
+                "drop it from the model"
+            )
+        if not pd.api.types.is_numeric_dtype(col) and col.nunique() > 2:
+            raise ValueError(
+                f"{context}: covariate {cov!r} is not numeric and has {col.nunique()} levels; "
+                "only two-level text covariates (e.g. sex F/M) are coded automatically"
+            )
+
+
+def drop_missing(df: pd.DataFrame, columns: Sequence[str], context: str) -> pd.DataFrame:
+    """Drop rows with a missing value in ``columns``, warning with the count."""
+    mask = df[list(columns)].isna().any(axis=1).to_numpy()
+    if mask.any():
+        warnings.warn(
+            f"{context}: dropped {int(mask.sum())} of {len(df)} row(s) with missing values in "
+            f"{[c for c in columns if df[c].isna().any()]}",
+            stacklevel=3,
+        )
+    return df.loc[~mask]
+
+
+def numeric_column(df: pd.DataFrame, column: str) -> np.ndarray:
+    """Column as floats; a two-level text column (e.g. sex F/M) becomes 0/1 (sorted levels)."""
+    col = df[column]
+    if pd.api.types.is_numeric_dtype(col):
+        return col.to_numpy(dtype=float)
+    levels = sorted(col.astype(str).unique())
+    return (col.astype(str).to_numpy() == levels[-1]).astype(float)

@@ -1,0 +1,145 @@
+"""The whole battery, its config, its files and the ``harmonstats validate`` command."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pandas as pd
+import pytest
+
+from harmonstats import cli
+from harmonstats.analysis import BatteryConfig, load_battery_config, run_battery
+from harmonstats.analysis import cli as validate
+from harmonstats.analysis.battery import TABLE_COLUMNS
+from harmonstats.io import read_table, write_table
+
+
+@pytest.fixture(scope="module")
+def results(study) -> dict[str, pd.DataFrame]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run_battery(*study, BatteryConfig(after="harmonised", comparator="original",
+                                                 n_permutations=19, n_boot=200))
+
+
+def test_every_table_is_filled_and_documented(results: dict[str, pd.DataFrame]) -> None:
+    assert set(results) == set(TABLE_COLUMNS)
+    status = results["status"].set_index("analysis")
+    assert (status["status"] == "done").all(), status
+    assert {"input checks", "matching"} <= set(status.index)
+    for name, table in results.items():
+        assert len(table), name
+        assert list(table.columns) == list(TABLE_COLUMNS[name]), name
+    assert "original+combat" in set(results["cohort_effect"]["method"])
+    assert set(results["preterm_crossing"]["analysis"]) == {
+        "reference only", "pooled before", "pooled after"}
+
+
+def test_battery_verdicts(results: dict[str, pd.DataFrame]) -> None:
+    eq = results["equivalence"].query("measure == 'thickness_mean'").set_index("method")
+    assert eq.loc["original", "verdict"] == "different"
+    assert eq.loc["truth", "verdict"] == "equivalent"
+    assert eq.loc["original+combat", "harmonised"]
+
+
+def test_missing_outcome_and_combat_are_skipped(study, monkeypatch) -> None:
+    import sys
+
+    measures, participants = study
+    monkeypatch.setitem(sys.modules, "combatlearn", None)
+    with pytest.warns(UserWarning, match="combatlearn is not installed"):
+        res = run_battery(measures, participants.drop(columns="language_composite"),
+                          BatteryConfig(n_permutations=0, comparator=None, n_boot=100))
+    status = res["status"].set_index("analysis")
+    assert status.loc["outcome", "status"] == "skipped"
+    assert "language_composite" in status.loc["outcome", "reason"]
+    assert res["combat_status"]["status"].iloc[0] == "skipped"
+    assert "original+combat" not in set(res["cohort_effect"]["method"])
+
+
+def test_config_yaml_unknown_keys_are_named(tmp_path) -> None:
+    path = tmp_path / "battery.yaml"
+    path.write_text("reference: source\nmargn: 0.1\ncalipr: 1\n")
+    with pytest.raises(ValueError, match=r"\['calipr', 'margn'\]"):
+        load_battery_config(path)
+    path.write_text("margin: -1\n")
+    with pytest.raises(ValueError, match="margin"):
+        load_battery_config(path)
+    path.write_text("matching: split:test\nmargins: {thickness_mean: 0.1}\n")
+    cfg = load_battery_config(path)
+    assert cfg.matching == "split:test" and cfg.margins == {"thickness_mean": 0.1}
+    with pytest.raises(ValueError):
+        cfg.__setattr__("margin", 0.2)
+
+
+def _write_inputs(study, tmp_path):
+    measures, participants = study
+    write_table(measures, tmp_path / "measures.tsv")
+    write_table(participants, tmp_path / "participants.tsv")
+    config = tmp_path / "battery.yaml"
+    config.write_text("after: harmonised\ncomparator: original\nn_permutations: 9\n"
+                      "n_boot: 100\ncombat: []\n")
+    return config
+
+
+def test_validate_command_writes_every_table(study, tmp_path, monkeypatch, capsys) -> None:
+    config = _write_inputs(study, tmp_path)
+    monkeypatch.setitem(cli.COMMANDS, "validate", (
+        "harmonstats.analysis.cli", "run the statistics battery"))
+    code = cli.main(["validate", str(tmp_path / "measures.tsv"), "--participants",
+                     str(tmp_path / "participants.tsv"), "--config", str(config),
+                     "--out", str(tmp_path / "out")])
+    assert code == 0
+    assert "wrote 17 tables" in capsys.readouterr().out
+    effect = read_table(tmp_path / "out" / "cohort_effect.tsv")
+    sidecar = json.loads((tmp_path / "out" / "cohort_effect.json").read_text())
+    assert all(c in sidecar for c in effect.columns)
+    assert sidecar["estimate"]["Units"]
+    assert sidecar["BatteryConfig"]["after"] == "harmonised"
+    (tmp_path / "bad.yaml").write_text("nope: 1\n")
+    code = cli.main(["validate", str(tmp_path / "measures.tsv"), "--participants",
+                     str(tmp_path / "participants.tsv"), "--config", str(tmp_path / "bad.yaml"),
+                     "--out", str(tmp_path / "out2")])
+    assert code == 2
+    assert "unknown battery option(s) ['nope']" in capsys.readouterr().err
+
+
+def test_validate_run_directly(study, tmp_path) -> None:
+    import argparse
+
+    _write_inputs(study, tmp_path)
+    parser = argparse.ArgumentParser()
+    validate.add_arguments(parser)
+    args = parser.parse_args([str(tmp_path / "measures.tsv"), "--participants",
+                              str(tmp_path / "participants.tsv"), "--out", str(tmp_path / "o")])
+    assert validate.run(args) == 0
+    assert (tmp_path / "o" / "equivalence.tsv").is_file()
+
+
+@pytest.mark.parametrize("matching", ["split:test", "optimal", "none"])
+def test_matching_options_set_the_subjects(study, matching: str) -> None:
+    measures, participants = study
+    cfg = BatteryConfig(matching=matching, n_permutations=0, n_boot=100, combat=(),
+                        comparator=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run_battery(measures, participants, cfg)
+    n = res["cohort_effect"].query("measure == 'thickness_mean'")["n"]
+    expected = {"split:test": (participants["split"] == "test").sum(), "none": 120,
+                "optimal": len(res["matched"])}[matching]
+    assert (n == expected).all()
+
+
+def test_analysis_the_data_cannot_support_is_skipped_not_fatal(study) -> None:
+    measures, participants = study
+    with pytest.warns(UserWarning, match="cohort_effect skipped: .*at least 10000 are needed"):
+        res = run_battery(measures, participants,
+                          BatteryConfig(min_group=10000, n_permutations=0, n_boot=100))
+    status = res["status"].set_index("analysis")
+    for name in ("cohort_effect", "ttest", "distribution_shift", "outcome"):
+        assert status.loc[name, "status"] == "skipped", name
+        assert "at least 10000" in status.loc[name, "reason"], name
+    # analyses that do not depend on group sizes still ran
+    assert status.loc["preservation", "status"] == "done"
+    assert len(res["preservation"]) > 0
