@@ -172,7 +172,8 @@ def run_battery(measures: pd.DataFrame, participants: pd.DataFrame,
                                                 robust=cfg.robust, min_group=cfg.min_group,
                                                 **common))
     step("ttest", lambda: two_sample_t(wide, min_group=cfg.min_group, **common))
-    step("equivalence", lambda: _equivalence(results["cohort_effect"], cfg))
+    step("equivalence", lambda: _equivalence(results["cohort_effect"], cfg),
+         "" if len(results["cohort_effect"]) else "no cohort effects to test (see cohort_effect)")
     step("preservation", lambda: biological_effects(
         wide, covariates=[c for c in cfg.covariates if c not in ("pma_scan", "ga_birth")],
         **common))

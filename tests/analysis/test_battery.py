@@ -143,3 +143,5 @@ def test_analysis_the_data_cannot_support_is_skipped_not_fatal(study) -> None:
     # analyses that do not depend on group sizes still ran
     assert status.loc["preservation", "status"] == "done"
     assert len(res["preservation"]) > 0
+    assert status.loc["equivalence", "status"] == "skipped"
+    assert "no cohort effects" in status.loc["equivalence", "reason"]
