@@ -1,0 +1,334 @@
+"""Study configuration: one YAML file describes a study, validated into a :class:`StudyConfig`.
+
+A study YAML names the participants table and how its columns map onto harmonstats' names, the
+cohorts and which one is the reference, where each method's label maps are (path patterns with
+``{participant_id}``), the label schemes, how to measure, and the statistics battery's options
+(section ``analysis``, whose schema is the analysis package's own configuration).
+
+Relative paths are resolved against ``root``, itself relative to the YAML file's folder.
+Unknown keys are errors, reported as ``study.yaml: unknown key 'methods.original.foo'``.
+
+Examples
+--------
+A minimal study (Draw-EM labels that came with the data, plus one model's outputs)::
+
+    root: /data/myStudy
+    participants:
+      table: participants.tsv
+      columns: {subject: participant_id, site: cohort, GA: ga_birth, PMA: pma_scan, Sex: sex}
+    cohorts: {reference: dhcp}
+    labels: {scheme: drawem9, region_scheme: drawem87,
+             regions: "sub-{participant_id}/anat/sub-{participant_id}_drawem87.nii.gz"}
+    methods:
+      original: {labels: "sub-{participant_id}/anat/sub-{participant_id}_drawem9.nii.gz"}
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from harmonstats.analysis.config import BatteryConfig
+
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "CohortsConfig",
+    "LabelsConfig",
+    "MeasuresConfig",
+    "MethodSource",
+    "ParticipantsConfig",
+    "StudyConfig",
+    "format_validation_error",
+    "load_study_config",
+]
+
+#: Participants-table columns a user's own columns may be mapped onto.
+CANONICAL_COLUMNS: tuple[str, ...] = (
+    "participant_id",
+    "session_id",
+    "cohort",
+    "ga_birth",
+    "pma_scan",
+    "sex",
+    "birth_weight",
+    "split",
+)
+
+_METHOD_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_COLUMN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_pattern(pattern: str | None) -> str | None:
+    if pattern is not None and "{participant_id}" not in pattern:
+        raise ValueError(f"path pattern {pattern!r} lacks the placeholder '{{participant_id}}'")
+    return pattern
+
+
+class ParticipantsConfig(_Strict):
+    """Where the participants table is and how its columns map onto harmonstats' names.
+
+    Attributes
+    ----------
+    table : str
+        Path of the table (TSV or CSV), relative to the study root unless absolute.
+    columns : dict of str to str
+        User column -> harmonstats column (``participant_id``, ``cohort``, ``ga_birth`` (weeks),
+        ``pma_scan`` (weeks), ``sex``, ``birth_weight`` (g), ``split``, or an outcome name).
+    """
+
+    table: str
+    columns: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("columns")
+    @classmethod
+    def _names(cls, value: dict[str, str]) -> dict[str, str]:
+        for user, ours in value.items():
+            if not _COLUMN_RE.fullmatch(ours):
+                raise ValueError(f"column {user!r} maps to {ours!r}, not a valid column name")
+        targets = list(value.values())
+        dup = sorted({t for t in targets if targets.count(t) > 1})
+        if dup:
+            raise ValueError(f"several columns map onto {dup}")
+        return value
+
+
+class CohortsConfig(_Strict):
+    """The cohorts to analyse.
+
+    Attributes
+    ----------
+    reference : str
+        The reference cohort, the one the others are compared with (dHCP in the paper).
+    include : list of str, optional
+        Cohorts to keep (default: all in the table); must contain ``reference``.
+    """
+
+    reference: str
+    include: list[str] | None = None
+
+
+class LabelsConfig(_Strict):
+    """Label schemes and the study's own region maps.
+
+    Attributes
+    ----------
+    scheme : str
+        Scheme of the tissue maps (``tissues7``, ``drawem9``; see
+        :func:`harmonstats.labels.get_scheme`).
+    region_scheme : str
+        Scheme of the region maps (``regions11``, ``drawem87``).
+    regions : str, optional
+        Pattern of the study's region maps, used for methods that have none of their own.
+    image : str, optional
+        Pattern of the T2w images (recorded in provenance; not needed for measuring).
+    """
+
+    scheme: str = "tissues7"
+    region_scheme: str = "regions11"
+    regions: str | None = None
+    image: str | None = None
+
+    _regions = field_validator("regions", "image")(_check_pattern)
+
+
+class MethodSource(_Strict):
+    """Where one method's segmentations are.
+
+    Attributes
+    ----------
+    labels : str
+        Pattern of its tissue label maps, e.g.
+        ``derivatives/latent/sub-{participant_id}_dseg.nii.gz``.
+    regions : str, optional
+        Pattern of its own cortical region maps (else the study's are used).
+    """
+
+    labels: str
+    regions: str | None = None
+
+    _patterns = field_validator("labels", "regions")(_check_pattern)
+
+
+class MeasuresConfig(_Strict):
+    """How to measure the label maps.
+
+    Attributes
+    ----------
+    thickness : {"laplace", "direct"}
+        Cortical thickness method: fast Laplace/Eulerian, or ANTs DiReCT.
+    ground_truth : str, optional
+        Method whose labels are the ground truth for Dice (none: no Dice).
+    jobs : int
+        Worker processes for per-subject measuring.
+    """
+
+    thickness: Literal["laplace", "direct"] = "laplace"
+    ground_truth: str | None = None
+    jobs: int = Field(default=1, ge=1)
+
+
+class StudyConfig(_Strict):
+    """A whole study, as read from a study YAML.
+
+    Attributes
+    ----------
+    name : str
+        Name shown in the report.
+    root : str
+        Study folder; relative to the YAML file's folder unless absolute.
+    participants : ParticipantsConfig
+    cohorts : CohortsConfig
+    labels : LabelsConfig
+    methods : dict of str to MethodSource
+        Method name (lowercase letters, digits, ``_``) -> where its label maps are.
+    measures : MeasuresConfig
+    analysis : harmonstats.analysis.config.BatteryConfig
+        Options of the statistics battery (matching, covariates, equivalence margins, outcome
+        variables, ComBat); the analysis package's own schema. Its ``reference`` and ``seed``
+        default to ``cohorts.reference`` and ``seed``.
+    seed : int
+        Seed recorded in provenance and passed to every random step.
+    """
+
+    name: str = "study"
+    root: str = "."
+    participants: ParticipantsConfig
+    cohorts: CohortsConfig
+    labels: LabelsConfig = Field(default_factory=LabelsConfig)
+    methods: dict[str, MethodSource] = Field(min_length=1)
+    measures: MeasuresConfig = Field(default_factory=MeasuresConfig)
+    analysis: BatteryConfig = Field(default_factory=lambda: BatteryConfig.model_validate({}))
+    seed: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _battery_defaults(cls, data: Any) -> Any:
+        """The battery's reference cohort and seed default to the study's."""
+        if not isinstance(data, Mapping):
+            return data
+        analysis = data.get("analysis")
+        if analysis is None:
+            analysis = {}
+        if not isinstance(analysis, Mapping):
+            return data
+        cohorts = data.get("cohorts")
+        analysis = dict(analysis)
+        if isinstance(cohorts, Mapping) and "reference" in cohorts:
+            given = analysis.setdefault("reference", cohorts["reference"])
+            if given != cohorts["reference"]:
+                raise ValueError(
+                    f"analysis.reference {given!r} differs from cohorts.reference "
+                    f"{cohorts['reference']!r}; give it once, under cohorts"
+                )
+        if "seed" in data:
+            analysis.setdefault("seed", data["seed"])
+        return {**data, "analysis": analysis}
+
+    @field_validator("methods")
+    @classmethod
+    def _method_names(cls, value: dict[str, MethodSource]) -> dict[str, MethodSource]:
+        for name in value:
+            if not _METHOD_RE.fullmatch(name):
+                raise ValueError(
+                    f"method name {name!r} is not allowed: use lowercase letters, digits and '_'"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StudyConfig:
+        truth = self.measures.ground_truth
+        if truth is not None and truth not in self.methods:
+            raise ValueError(
+                f"measures.ground_truth {truth!r} is not one of the methods {sorted(self.methods)}"
+            )
+        include = self.cohorts.include
+        if include is not None and self.cohorts.reference not in include:
+            raise ValueError(
+                f"cohorts.reference {self.cohorts.reference!r} is not in cohorts.include {include}"
+            )
+        return self
+
+    def resolve(self, path: str, base: str | os.PathLike[str]) -> Path:
+        """An input path made absolute: relative to ``root``, itself relative to ``base``."""
+        root = Path(self.root)
+        root = root if root.is_absolute() else Path(base) / root
+        p = Path(path)
+        return p if p.is_absolute() else root / p
+
+
+def _first_error(error: ValidationError) -> tuple[str, str, str]:
+    first = error.errors()[0]
+    loc = tuple(first["loc"])
+    where = ".".join(str(part) for part in loc if not str(part).startswith("function-"))
+    return where, first["type"], first["msg"].removeprefix("Value error, ")
+
+
+def format_validation_error(error: ValidationError, source: str) -> str:
+    """One line naming the file and the first bad key, e.g. ``study.yaml: unknown key 'a.b'``."""
+    where, kind, message = _first_error(error)
+    if kind == "extra_forbidden":
+        return f"{source}: unknown key {where!r}"
+    if kind == "missing":
+        return f"{source}: missing key {where!r}"
+    if where:
+        return f"{source}: key {where!r}: {message}"
+    return f"{source}: {message}"
+
+
+def load_study_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> StudyConfig:
+    """Read and validate a study YAML (or an already-parsed mapping).
+
+    Parameters
+    ----------
+    source : path or mapping
+        The YAML file, or its content.
+
+    Returns
+    -------
+    StudyConfig
+
+    Raises
+    ------
+    FileNotFoundError
+        If the YAML file does not exist.
+    ValueError
+        On invalid YAML, an unknown or missing key, or a bad value; one line naming the file
+        and the key.
+    """
+    if isinstance(source, Mapping):
+        data: Any = dict(source)
+        name = "study config"
+    else:
+        path = Path(source)
+        name = path.name
+        if not path.is_file():
+            raise FileNotFoundError(f"study file not found: {path}")
+        try:
+            data = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark is not None else ""
+            raise ValueError(f"{name}: not valid YAML{where}") from exc
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{name}: expected a mapping of keys at the top level")
+    try:
+        return StudyConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(format_validation_error(exc, name)) from None
