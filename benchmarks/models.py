@@ -24,12 +24,8 @@ import sys
 import time
 from pathlib import Path
 
-# Running a script puts its folder first on sys.path, where other benchmark scripts' names
-# (e.g. statistics.py) would shadow standard-library modules.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
 GOAL_S = 60.0
 

@@ -18,14 +18,13 @@ __all__ = ["COMMANDS", "main"]
 
 #: Subcommand -> (module, one-line help).
 COMMANDS: dict[str, tuple[str, str]] = {
-    "synth": (
-        "harmonstats.synth.cli",
-        "write a synthetic two-cohort neonatal study with known truth",
-    ),
-    "measure": (
-        "harmonstats.measures.cli",
-        "measure volumes, cortical thickness and Dice per subject",
-    ),
+    "synth": ("harmonstats.synth.cli", "write a synthetic two-cohort study with known truth"),
+    "preprocess": ("harmonstats.models.cli_preprocess", "resample, align, mask and normalise"),
+    "train": ("harmonstats.models.cli_train", "train a segmentation or parcellation model"),
+    "segment": ("harmonstats.models.cli_segment", "apply a trained model to a study"),
+    "measure": ("harmonstats.measures.cli", "measure volumes, cortical thickness and Dice"),
+    "validate": ("harmonstats.analysis.cli", "run the harmonisation-validation statistics"),
+    "report": ("harmonstats.report.cli", "run a study end to end and write the HTML report"),
 }
 
 #: Errors that come from the user's input: printed as one line, exit code 2, no traceback.

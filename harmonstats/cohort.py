@@ -207,7 +207,7 @@ class Cohort:
         region = get_scheme(self.region_scheme, kind="region")
         for pid in self.subjects:
             ref_shape: tuple[int, ...] | None = None
-            ref_affine: np.ndarray | None = None
+            ref_affine = np.eye(4)
             ref_name = ""
             files: list[tuple[str, Path, LabelScheme | None]] = []
             if self.image_path(pid) is not None:
@@ -340,10 +340,10 @@ class Cohort:
             )
         anat = "sub-{participant_id}/anat/sub-{participant_id}"
         labels = {m: found[m] for m in methods}
+        # A method's own parcellation lives in derivatives/<method>/, whether its tissue maps
+        # came with the data (desc-<method>) or from a model.
         regions = {"": f"{anat}_desc-regions_dseg.nii.gz"}
-        for m in methods:
-            if found[m].startswith("derivatives/"):
-                regions[m] = f"derivatives/{m}/{anat}_desc-regions_dseg.nii.gz"
+        regions.update({m: f"derivatives/{m}/{anat}_desc-regions_dseg.nii.gz" for m in methods})
         region_paths = {}
         for key, pattern in regions.items():
             paths = {
@@ -387,6 +387,11 @@ class Cohort:
         deriv = base / "derivatives"
         if deriv.is_dir():
             for entry in sorted(deriv.iterdir()):
-                if entry.is_dir() and _METHOD_RE.fullmatch(entry.name):
-                    found[entry.name] = f"derivatives/{entry.name}/{anat}_dseg.nii.gz"
+                if not (entry.is_dir() and _METHOD_RE.fullmatch(entry.name)):
+                    continue
+                pattern = f"derivatives/{entry.name}/{anat}_dseg.nii.gz"
+                # A folder holding only parcellations of a method that came with the data
+                # (derivatives/original/) is not a method of its own.
+                if any((base / pattern.format(participant_id=pid)).is_file() for pid in subjects):
+                    found.setdefault(entry.name, pattern)
         return found

@@ -33,6 +33,16 @@ __all__ = [
 _ID_RE = re.compile(r"^[A-Za-z0-9]+$")
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Read once at import: os.umask can only be read by setting it, which is not thread-safe.
+_UMASK = _read_umask()
+
+
 def check_participant_id(participant_id: object) -> str:
     """Return a participant ID without its ``sub-`` prefix, or raise if it is unsafe.
 
@@ -72,6 +82,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp creates files readable by the owner only; give them the usual permissions.
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, final)
     finally:
         if tmp.exists():
@@ -184,14 +196,19 @@ def load_nifti(path: str | os.PathLike[str], *, what: str = "image") -> nib.Nift
     if not p.is_file():
         raise FileNotFoundError(f"{what}: file not found: {p}")
     try:
-        img = nib.load(p)
-        # Force a read now so that a truncated or corrupt gzip stream fails here, not later.
-        np.asanyarray(img.dataobj)
+        loaded = nib.load(p)
+        if not isinstance(loaded, nib.Nifti1Image):
+            raise ValueError(f"not a NIfTI-1/2 image ({type(loaded).__name__})")
+        # Decode now, once: a truncated or corrupt gzip stream fails here, not later, and the
+        # returned image holds its data in memory so callers do not decompress it again.
+        data = np.asanyarray(loaded.dataobj)
     except Exception as exc:  # nibabel raises many types for corrupt files
         raise ValueError(f"{what}: cannot read NIfTI file {p}: {exc}") from exc
-    shape = img.shape
-    if len(shape) == 4 and shape[3] == 1:
-        img = img.slicer[..., 0]
-    elif len(shape) != 3:
-        raise ValueError(f"{what}: expected a 3D volume, {p} has shape {tuple(shape)}")
+    if data.ndim == 4 and data.shape[3] == 1:
+        data = data[..., 0]
+    elif data.ndim != 3:
+        raise ValueError(f"{what}: expected a 3D volume, {p} has shape {tuple(data.shape)}")
+    header = loaded.header.copy()
+    header.set_data_shape(data.shape)
+    img = nib.Nifti1Image(data, loaded.affine, header=header)
     return img

@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
-# Set up (if needed) and run the built-in demo on a synthetic two-cohort study.
+# Set up (if needed) and run the built-in demo end to end: synthesise a two-cohort study, measure
+# it, run the statistics battery and write reports/demo/index.html. Extra arguments go to
+# `python -m harmonstats.report` (e.g. --quick).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # shellcheck disable=SC1091
 . .venv/bin/activate
-study=data/demo
-if [ ! -f "$study/participants.tsv" ]; then
-    harmonstats synth --out "$study" --n-source 40 --n-target 40 --shape 64 --jobs 2
-fi
-harmonstats measure "$study" --methods original,truth --jobs 2 --out "$study/measures.tsv"
-echo "demo: measures written to $study/measures.tsv"
+python -m harmonstats.report "$@"

@@ -136,9 +136,7 @@ def test_from_patterns_with_drawem_scheme(tiny_study):
         scheme="drawem9",
     )
     assert cohort.label_path("original", "s01").is_file()
-    with pytest.raises(
-        ValueError, match=r"uses 'subject', which is not a participants column"
-    ):
+    with pytest.raises(ValueError, match=r"uses 'subject', which is not a participants column"):
         Cohort.from_patterns(table, {"original": "{subject}.nii.gz"}, root=tiny_study)
     with pytest.raises(ValueError, match="method name 'Bad-Name'"):
         Cohort.from_patterns(
@@ -149,3 +147,17 @@ def test_from_patterns_with_drawem_scheme(tiny_study):
             },
             root=tiny_study,
         )
+
+
+def test_parcellation_of_a_raw_method_is_found_in_derivatives(tiny_study):
+    lab = np.asanyarray(
+        load_nifti(tiny_study / "sub-s00/anat/sub-s00_desc-truth_dseg.nii.gz").dataobj
+    )
+    own = tiny_study / "derivatives/original/sub-s01/anat/sub-s01_desc-regions_dseg.nii.gz"
+    save_nifti((lab == 2).astype(np.uint8), np.diag([0.5, 0.5, 0.5, 1]), own)
+    cohort = Cohort.from_bids(tiny_study)
+    assert cohort.methods == ["original", "truth"]  # no 'original' method from derivatives/
+    assert cohort.label_path("original", "s01").parent == tiny_study / "sub-s01" / "anat"
+    assert cohort.region_path("original", "s01") == own
+    assert cohort.region_path("original", "s00").parent == tiny_study / "sub-s00" / "anat"
+    assert cohort.region_path("truth", "s01").parent == tiny_study / "sub-s01" / "anat"

@@ -67,3 +67,14 @@ def test_load_errors_name_the_file(tmp_path):
     four_d = save_nifti(np.zeros((4, 4, 4, 2), np.float32), np.eye(4), tmp_path / "d.nii.gz")
     with pytest.raises(ValueError, match="expected a 3D volume"):
         load_nifti(four_d)
+
+
+def test_written_files_have_umask_permissions(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = save_nifti(np.zeros((2, 2, 2), np.uint8), np.eye(4), tmp_path / "p.nii.gz")
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 in (0o644, 0o666 & ~mask)
