@@ -145,3 +145,23 @@ def test_analysis_the_data_cannot_support_is_skipped_not_fatal(study) -> None:
     assert len(res["preservation"]) > 0
     assert status.loc["equivalence", "status"] == "skipped"
     assert "no cohort effects" in status.loc["equivalence", "reason"]
+
+
+def test_three_cohorts_each_compared_with_the_reference() -> None:
+    from harmonstats.analysis.simulate import simulate_measures
+
+    measures, participants = simulate_measures(60, cohorts=("source", "target", "third"), seed=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run_battery(measures, participants,
+                          BatteryConfig(n_permutations=19, n_boot=100, comparator=None))
+    status = res["status"].set_index("analysis")["status"]
+    assert status.drop("segmentation").eq("done").all(), status
+    eq = res["equivalence"].query("measure == 'thickness_mean'")
+    assert set(eq["comparison"]) == {"target", "third"}
+    verdict = eq.set_index(["method", "comparison"])["verdict"]
+    for other in ("target", "third"):
+        assert verdict[("original", other)] == "different"
+        assert verdict[("truth", other)] in ("equivalent", "inconclusive")
+    site = res["site_prediction"].set_index("method")
+    assert site.loc["original", "balanced_accuracy"] > site.loc["truth", "balanced_accuracy"]
