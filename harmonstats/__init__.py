@@ -27,6 +27,8 @@ _EXPORTS: dict[str, str] = {
     "get_scheme": "harmonstats.labels",
     "Cohort": "harmonstats.cohort",
     "read_table": "harmonstats.io",
+    "load_nifti": "harmonstats.io",
+    "save_nifti": "harmonstats.io",
     "write_table": "harmonstats.io",
     # synthetic studies
     "synthesize_study": "harmonstats.synth",

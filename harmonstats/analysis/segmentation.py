@@ -6,6 +6,7 @@ paper: baseline with augmentation), Holm-corrected across methods within each ti
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,6 +17,9 @@ from harmonstats.analysis.ols import holm
 from harmonstats.analysis.tables import check_methods
 
 __all__ = ["SEGMENTATION_COLUMNS", "segmentation_quality"]
+
+#: Fewest pairs with which the exact two-sided Wilcoxon test can give p < 0.05 (2 / 2^6).
+_MIN_WILCOXON_PAIRS = 6
 
 SEGMENTATION_COLUMNS = {
     "measure": "Dice measure (dice_<tissue>).",
@@ -108,4 +112,11 @@ def segmentation_quality(
         out.append(frame)
     if not out:
         return pd.DataFrame(columns=list(SEGMENTATION_COLUMNS))
-    return pd.concat(out, ignore_index=True)[list(SEGMENTATION_COLUMNS)]
+    result = pd.concat(out, ignore_index=True)[list(SEGMENTATION_COLUMNS)]
+    tested = result.loc[result["wilcoxon_p"].notna(), "n"]
+    if len(tested) and tested.min() < _MIN_WILCOXON_PAIRS:
+        n = int(tested.min())
+        warnings.warn(f"segmentation quality: only {n} paired subject(s); the two-sided Wilcoxon "
+                      f"signed-rank test cannot reach p < 0.05 below {_MIN_WILCOXON_PAIRS} pairs "
+                      f"(its smallest p with {n} is {min(1.0, 2 / 2**n):.3g})", stacklevel=2)
+    return result

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import matplotlib as mpl
+import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 from matplotlib.colors import BoundaryNorm, ListedColormap
@@ -161,7 +162,7 @@ def figure_style(style: str = "ticks") -> Iterator[None]:
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, panel_size: tuple[float, float] = (3.2, 2.8),
                sharex: bool = False, sharey: bool = False) -> tuple[Figure, np.ndarray]:
-    """A figure not registered with pyplot, with a grid of axes, using constrained layout.
+    """A figure pyplot does not keep open, with a grid of axes, using constrained layout.
 
     Parameters
     ----------
@@ -177,7 +178,10 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, panel_size: tuple[float, float
     (matplotlib.figure.Figure, numpy.ndarray of Axes)
         The axes always as a 2-D array (nrows, ncols).
     """
-    fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows), layout="constrained")
+    # Made through pyplot, then closed at once: pyplot then holds no reference (no figure
+    # piles up in scripts), but the figure keeps pyplot's canvas, so Jupyter shows it inline.
+    fig = plt.figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows), layout="constrained")
+    plt.close(fig)
     axes = fig.subplots(nrows, ncols, squeeze=False, sharex=sharex, sharey=sharey)
     return fig, axes
 

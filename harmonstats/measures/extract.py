@@ -10,13 +10,14 @@ cluster's workers, and a rerun after a kill recomputes only the tasks that had n
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from harmonstats import __version__
 from harmonstats.io import write_table
@@ -189,13 +190,33 @@ def measure_cohort(
     return df
 
 
+def _warn_grouped(messages: list[str], *, each: int = 3) -> None:
+    """Warn once per kind of problem, naming the subjects, rather than once per subject.
+
+    Messages read ``"subject sub-<id> (<method>): <problem>"``; problems that differ only in
+    their numbers are one kind. Up to ``each`` messages of a kind are shown as they are.
+    """
+    kinds: dict[str, list[tuple[str, str]]] = {}
+    for message in messages:
+        who, _, problem = message.partition(": ")
+        kinds.setdefault(re.sub(r"\d+(\.\d+)?", "N", problem), []).append((who, message))
+    for kind, items in kinds.items():
+        if len(items) <= each:
+            for _who, message in items:
+                warnings.warn(message, RuntimeWarning, stacklevel=4)
+            continue
+        names = ", ".join(who.removeprefix("subject ") for who, _ in items[:10])
+        more = f" and {len(items) - 10} more" if len(items) > 10 else ""
+        warnings.warn(f"{len(items)} label maps: {kind} ({names}{more})", RuntimeWarning,
+                      stacklevel=4)
+
+
 def _table(cohort: Any, tasks: list[SubjectTask], results: list[Any],
            thickness: str) -> pd.DataFrame:
     info = cohort.participants.set_index("participant_id")
     rows = []
-    for task, (values, messages) in zip(tasks, results, strict=True):
-        for message in messages:
-            warnings.warn(message, RuntimeWarning, stacklevel=3)
+    _warn_grouped([m for _values, messages in results for m in messages])
+    for task, (values, _messages) in zip(tasks, results, strict=True):
         session = (info.at[task.participant_id, "session_id"]
                    if "session_id" in info.columns else None)
         for measure, unit in measure_names(dice=task.reference is not None):

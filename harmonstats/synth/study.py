@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from harmonstats import __version__
 from harmonstats.io import save_nifti, write_json, write_table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -87,3 +88,17 @@ def test_outcome_matches_statsmodels_and_shows_spurious_pooling(wide: pd.DataFra
     # negative association that the true thickness does not show.
     assert pooled["original"].min() < 0.05
     assert pooled["truth"].min() > 0.05
+
+
+@pytest.mark.parametrize(("n", "warns"), [(4, True), (5, True), (6, False)])
+def test_segmentation_warns_when_too_few_pairs_for_wilcoxon(n, warns) -> None:
+    from harmonstats.analysis import wide_table
+    from harmonstats.analysis.simulate import simulate_measures
+
+    measures, participants = simulate_measures(n, seed=2)
+    wide = wide_table(measures, participants)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        segmentation_quality(wide, comparator="original", cohort="source", split=None)
+    hit = [c for c in caught if "cannot reach p < 0.05" in str(c.message)]
+    assert bool(hit) == warns

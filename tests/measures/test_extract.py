@@ -178,3 +178,20 @@ def test_write_is_atomic(study: Path, tmp_path: Path) -> None:
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["measures.json", "measures.tsv",
                                                           "study"]
+
+
+def test_warnings_of_one_kind_are_grouped_and_name_the_subjects():
+    import warnings as _w
+
+    from harmonstats.measures.extract import _warn_grouped
+
+    messages = [f"subject sub-s{i} (truth): {i + 1} cortical GM voxels left out" for i in range(5)]
+    messages.append("subject sub-x1 (original): no cortical GM voxels; thickness set to NaN")
+    with _w.catch_warnings(record=True) as caught:
+        _w.simplefilter("always")
+        _warn_grouped(messages)
+    texts = [str(c.message) for c in caught]
+    assert len(texts) == 2
+    assert texts[0].startswith("5 label maps: N cortical GM voxels left out (sub-s0 (truth), ")
+    assert "sub-s4 (truth)" in texts[0]
+    assert texts[1] == messages[-1]
