@@ -14,6 +14,7 @@ __all__ = [
     "order",
     "p_text",
     "require_columns",
+    "select_comparison",
     "select_measures",
     "stars",
     "subject_filter",
@@ -127,6 +128,23 @@ def p_text(p: float) -> str:
     return f"p = {p:.3f}".replace("0.", ".", 1)
 
 
+def select_comparison(table: pd.DataFrame, comparison: str | None, what: str) -> pd.DataFrame:
+    """Rows of one comparison (non-reference cohort) of a result table.
+
+    With ``comparison=None`` the table must hold a single comparison (or no such column).
+    """
+    if comparison is not None:
+        require_columns(table, ("comparison",), what)
+        rows = table[table["comparison"].astype(str) == comparison]
+        if rows.empty:
+            raise ValueError(f"{what} has no rows for comparison {comparison!r}")
+        return rows
+    if "comparison" in table.columns and table["comparison"].nunique() > 1:
+        raise ValueError(f"{what} holds several comparisons "
+                         f"{sorted(table['comparison'].unique())}; pass comparison=")
+    return table
+
+
 def effect_rows(effects: pd.DataFrame, columns: Sequence[str], *, comparison: str | None = None,
                 what: str = "cohort-effect table") -> dict[tuple[str, str], dict[str, float]]:
     """(method, measure) -> {column: float} for the rows of a cohort-effect table.
@@ -135,15 +153,7 @@ def effect_rows(effects: pd.DataFrame, columns: Sequence[str], *, comparison: st
     Two rows for one method and measure raise ``ValueError``.
     """
     require_columns(effects, ("method", "measure", *columns), what)
-    df = effects
-    if comparison is not None:
-        require_columns(effects, ("comparison",), what)
-        df = effects[effects["comparison"].astype(str) == comparison]
-        if df.empty:
-            raise ValueError(f"{what} has no rows for comparison {comparison!r}")
-    elif "comparison" in df.columns and df["comparison"].nunique() > 1:
-        raise ValueError(f"{what} holds several comparisons {sorted(df['comparison'].unique())};"
-                         " pass comparison=")
+    df = select_comparison(effects, comparison, what)
     values = {c: numeric(df, c, what).to_numpy() for c in columns}
     out: dict[tuple[str, str], dict[str, float]] = {}
     for i, key in enumerate(zip(df["method"].astype(str), df["measure"].astype(str),

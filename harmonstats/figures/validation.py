@@ -18,7 +18,13 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from harmonstats.figures._data import numeric, order, p_text, require_columns
+from harmonstats.figures._data import (
+    numeric,
+    order,
+    p_text,
+    require_columns,
+    select_comparison,
+)
 from harmonstats.figures.style import (
     _EXTRA,
     _legend_below,
@@ -87,15 +93,7 @@ def plot_equivalence(table: pd.DataFrame, *, methods: Sequence[str] | None = Non
         else "margin"
     require_columns(table, ("method", "measure", "estimate", "ci90_low", "ci90_high", "verdict",
                             bound), what)
-    df = table
-    if comparison is not None:
-        require_columns(table, ("comparison",), what)
-        df = df[df["comparison"].astype(str) == comparison]
-        if df.empty:
-            raise ValueError(f"{what} has no rows for comparison {comparison!r}")
-    elif "comparison" in df.columns and df["comparison"].nunique() > 1:
-        raise ValueError(f"{what} holds several comparisons {sorted(df['comparison'].unique())};"
-                         " pass comparison=")
+    df = select_comparison(table, comparison, what)
     df = df.assign(method=df["method"].astype(str), measure=df["measure"].astype(str),
                    verdict=df["verdict"].astype(str),
                    **{c: numeric(df, c, what) for c in ("estimate", "ci90_low", "ci90_high",
