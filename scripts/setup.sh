@@ -14,15 +14,22 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
+
+# pip, without the notes some local package-index set-ups print for every package; a failing
+# install still fails the script (pipefail).
+pip_install() {
+    python -m pip install -q "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor" || true; }
+}
+
 if ! python -c "import torch" 2>/dev/null; then
     torch_spec=${HARMONSTATS_TORCH:-torch==2.13.0}
     echo "setup: installing $torch_spec"
     if [ -n "${HARMONSTATS_TORCH_INDEX:-}" ]; then
-        python -m pip install -q "$torch_spec" --index-url "$HARMONSTATS_TORCH_INDEX"
+        pip_install "$torch_spec" --index-url "$HARMONSTATS_TORCH_INDEX"
     else
-        python -m pip install -q "$torch_spec"
+        pip_install "$torch_spec"
     fi
 fi
 echo "setup: installing harmonstats and its dependencies"
-python -m pip install -q -e ".[dev,combat]" 2>&1 | grep -v "is ignored: it is neither" || true
+pip_install -e ".[dev,combat]"
 python -c "import harmonstats, torch; print(f'setup: harmonstats {harmonstats.__version__}, torch {torch.__version__} (CUDA available: {torch.cuda.is_available()})')"
