@@ -8,6 +8,7 @@ half-written table, image or report behind.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -23,6 +24,7 @@ import pandas as pd
 __all__ = [
     "atomic_path",
     "check_participant_id",
+    "file_sha256",
     "load_nifti",
     "read_table",
     "save_nifti",
@@ -88,6 +90,15 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 hex digest of a file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_json(obj: Any, path: str | os.PathLike[str]) -> Path:

@@ -9,6 +9,7 @@ import pytest
 from harmonstats.io import (
     atomic_path,
     check_participant_id,
+    file_sha256,
     load_nifti,
     read_table,
     save_nifti,
@@ -78,3 +79,12 @@ def test_written_files_have_umask_permissions(tmp_path):
     finally:
         os.umask(mask)
     assert path.stat().st_mode & 0o777 in (0o644, 0o666 & ~mask)
+
+
+def test_file_sha256_matches_hashlib(tmp_path):
+    import hashlib
+
+    data = bytes(range(256)) * 9000  # spans several 1 MiB chunks
+    path = tmp_path / "blob.bin"
+    path.write_bytes(data)
+    assert file_sha256(path) == hashlib.sha256(data).hexdigest()

@@ -17,19 +17,11 @@ from typing import Any
 
 from harmonstats import __version__
 from harmonstats.fingerprint import source_fingerprint
-from harmonstats.io import write_json
+from harmonstats.io import file_sha256, write_json
 from harmonstats.measures.subject import SubjectTask
 from harmonstats.measures.thickness import thickness_params
 
 __all__ = ["MeasureCache", "task_key"]
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def task_key(task: SubjectTask) -> str:
@@ -55,7 +47,7 @@ def task_key(task: SubjectTask) -> str:
         if not Path(path).is_file():
             raise FileNotFoundError(f"sub-{task.participant_id} ({task.method}) {role} file not "
                                     f"found: {path}")
-        parts[role] = _file_digest(Path(path))
+        parts[role] = file_sha256(Path(path))
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 

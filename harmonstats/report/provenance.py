@@ -12,7 +12,6 @@ Gorgolewski et al. (2016), The brain imaging data structure (BIDS); provenance i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -26,9 +25,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from harmonstats.io import file_sha256
+
 __all__ = [
     "SOFTWARE",
-    "file_sha256",
     "git_commit",
     "hash_inputs",
     "previous_hashes",
@@ -55,18 +55,6 @@ SOFTWARE: tuple[str, ...] = (
     "jinja2",
     "pydantic",
 )
-
-_CHUNK = 1 << 20
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """SHA-256 hex digest of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def hash_inputs(
     paths: Iterable[str | os.PathLike[str]],
