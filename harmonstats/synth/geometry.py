@@ -20,6 +20,12 @@ than two ribbons at every depth, keep a CSF gap (1.4 mm or more; 1.6 mm or more 
 between opposite banks: the ribbons never meet, even when the target's original labels grow the
 cortex by 0.2 mm, so the true thickness of every region is exactly its drawn value. There are no
 pits at the frontal and occipital poles (a thin WM tip under a thick cap of cortex is no gyrus).
+As the surface shrinks towards the centre, the ridges between parallel-walled pits narrow with
+depth; each pit is kept shallow enough that its ridges are still :data:`RIDGE_MIN_MM` wide at its
+floor, so no gyrus stands on a thin WM stalk or hangs as a bridge over a pit. The voxeliser then
+rounds the WM's convex edges and concave corners (:func:`harmonstats.synth.anatomy.build_anatomy`):
+every point of the ribbon has a single nearest WM point, so thickness is the same whether it is
+measured by Laplace streamlines or by DiReCT.
 """
 
 from __future__ import annotations
@@ -28,10 +34,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FOV_REFERENCE", "BrainGeometry", "draw_geometry"]
+__all__ = ["FOV_REFERENCE", "RIDGE_MIN_MM", "BrainGeometry", "draw_geometry"]
 
 #: Field of view (mm) the reference layout was drawn for.
 FOV_REFERENCE = 32.0
+#: Narrowest WM core of a gyrus (mm), at the floor of the pits beside it.
+RIDGE_MIN_MM = 2.0
 
 # Reference layout (mm, at FOV_REFERENCE and PMA 40 weeks).
 _CENTRE = np.array([0.0, 0.5, 2.5])
@@ -134,6 +142,21 @@ class BrainGeometry:
         offset = np.abs(t - np.floor(t) - 0.5) * mm_per_turn
         return np.clip((self.sulcus_half_width - offset) / 0.3 + 0.5, 0.0, 1.0)
 
+    def _fold_depth_cap(self, turn_a: np.ndarray, turn_b: np.ndarray, lateral: np.ndarray,
+                        scale: float) -> np.ndarray:
+        """Depth (mm) of the sulcal pits at each point, at most :attr:`fold_depth`.
+
+        ``turn_a`` and ``turn_b`` are the lengths (mm) of one fold wavelength of each family
+        on the outer surface. A pit's walls are parallel, but the ridges between pits narrow
+        with depth as the surface shrinks towards the centre; the pit is kept shallow enough
+        that every ridge is still :data:`RIDGE_MIN_MM` wide at the pit's floor, so no gyrus
+        stands on a thin WM stalk and no ridge hangs as a bridge over a pit.
+        """
+        need = 2.0 * self.sulcus_half_width + RIDGE_MIN_MM
+        cap_a = scale * (1.0 - need / np.maximum(turn_a, 1e-6))
+        cap_b = np.where(lateral > 0.0, scale * (1.0 - need / np.maximum(turn_b, 1e-6)), np.inf)
+        return np.clip(np.minimum(self.fold_depth, np.minimum(cap_a, cap_b)), 0.0, None)
+
     def wm(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
         """Boolean mask of the cerebral WM (deep GM and ventricles included) at the points."""
         return self.wm_level(x, y, z) < 0.0
@@ -165,8 +188,10 @@ class BrainGeometry:
         # cortex is no gyrus.
         poles = np.clip((np.cos(alpha) ** 2 - 0.15) / 0.2, 0.0, 1.0)
         pits = self._slit(t_a, arc_a / turns_a) * slit_b * poles
+        depth = self._fold_depth_cap(arc_a / (turns_a * np.maximum(rho, 1e-6)),
+                                     arc_b / (turns_b * np.maximum(rho, 1e-6)), lateral, scale)
         insula = self._insula(alpha, beta)
-        inward = (self.fold_depth * pits * (1.0 - insula) + self.insula_depth * insula) / scale
+        inward = (depth * pits * (1.0 - insula) + self.insula_depth * insula) / scale
         level = (rho - 1.0 + inward) * scale
         fissure = self.fissure(x, y, z)
         gap = float(self.thickness.max()) + 0.8
