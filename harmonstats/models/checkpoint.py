@@ -18,7 +18,8 @@ import torch
 from harmonstats import __version__
 from harmonstats.io import atomic_path
 
-__all__ = ["CHECKPOINT_FORMAT", "check_compatible", "load_checkpoint", "save_checkpoint"]
+__all__ = ["CHECKPOINT_FORMAT", "check_compatible", "export_model", "load_checkpoint",
+           "save_checkpoint"]
 
 #: Value of the ``format`` key of every harmonstats checkpoint.
 CHECKPOINT_FORMAT = "harmonstats-checkpoint-1"
@@ -116,3 +117,40 @@ def check_compatible(
         have = metadata.get(key)
         if have != want:
             raise ValueError(f"{where}: {key} is {have!r}, but {want!r} is needed")
+
+
+def export_model(
+    source: str | os.PathLike[str], dest: str | os.PathLike[str], *, half: bool = True
+) -> Path:
+    """Write a compact inference checkpoint: the segmenter's weights and the metadata only.
+
+    Parameters
+    ----------
+    source : path-like
+        A run folder (its ``best.pt``) or a checkpoint file.
+    dest : path-like
+        Output ``.pt`` file (written atomically).
+    half : bool
+        Store the weights in float16 (half the size; they are cast back to float32 on load,
+        which changes a prediction only where two classes are within ~1e-3 of each other).
+
+    Returns
+    -------
+    pathlib.Path
+        ``dest``.
+    """
+    p = Path(source)
+    if p.is_dir():
+        p = p / "best.pt"
+    ckpt = load_checkpoint(p)
+    weights = ckpt["models"].get("segmenter")
+    if weights is None:
+        raise ValueError(f"{p}: no segmenter weights to export")
+    dtype = torch.float16 if half else torch.float32
+    weights = {k: v.to(dtype) if v.is_floating_point() else v for k, v in weights.items()}
+    state = ckpt.get("state", {})
+    history = list(state.get("history", []))
+    metadata = {**ckpt["metadata"], "exported_from": p.name, "weights_dtype": str(dtype),
+                "training": {"epochs_run": len(history), "selected": [
+                    dict(row) for row in history if row.get("selected") == 1][-1:]}}
+    return save_checkpoint(dest, models={"segmenter": weights}, metadata=metadata)

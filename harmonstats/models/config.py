@@ -115,6 +115,9 @@ class TrainConfig(_Strict):
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
     data: DataConfig = Field(default_factory=DataConfig)
     optim: OptimConfig = Field(default_factory=OptimConfig)
+    seg_ce_weight: float = Field(
+        default=0.0, ge=0.0, description="cross-entropy added to the GDL (0: the paper's GDL)"
+    )
     alpha_max: float = Field(default=0.05, ge=0.0, description="latent: final adversarial weight")
     alpha_start_epoch: int = Field(default=20, ge=0)
     alpha_end_epoch: int = Field(default=50, ge=0)

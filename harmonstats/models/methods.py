@@ -78,7 +78,7 @@ class Method:
     def __init__(self, cfg: TrainConfig, device: torch.device) -> None:
         self.cfg = cfg
         self.device = device
-        self.gdl = GeneralisedDiceLoss()
+        self.gdl = GeneralisedDiceLoss(ce_weight=cfg.seg_ce_weight)
         self.modules: dict[str, nn.Module] = {"segmenter": build_segmenter(cfg).to(device)}
         self.needs_target = cfg.method in ("latent", "image")
         opt = torch.optim.Adam(self.modules["segmenter"].parameters(), lr=cfg.optim.max_lr,
