@@ -9,7 +9,7 @@ import torch
 
 from harmonstats import __version__
 from harmonstats.models.apply import load_segmenter
-from harmonstats.models.checkpoint import load_checkpoint, save_checkpoint
+from harmonstats.models.checkpoint import export_model, load_checkpoint, save_checkpoint
 from harmonstats.models.config import load_config
 from harmonstats.models.networks import build_segmenter
 from harmonstats.models.train import checkpoint_metadata
@@ -93,3 +93,20 @@ def test_not_a_checkpoint(tmp_path: Path) -> None:
         load_checkpoint(tmp_path / "junk.pt")
     with pytest.raises(FileNotFoundError):
         load_checkpoint(tmp_path / "none.pt")
+
+
+def test_export_keeps_the_segmenter_in_half_precision(tmp_path: Path) -> None:
+    path, net = _saved(tmp_path)
+    out = export_model(tmp_path, tmp_path / "small.pt")
+    payload = load_checkpoint(out)
+    assert set(payload["models"]) == {"segmenter"}
+    assert all(v.dtype == torch.float16 for v in payload["models"]["segmenter"].values()
+               if v.is_floating_point())
+    assert out.stat().st_size < 0.6 * path.stat().st_size
+    loaded = load_segmenter(out, label_scheme="tissues7")
+    x = torch.randn(1, 1, 32, 32, 32)
+    with torch.no_grad():
+        ref, half = net.eval()(x), loaded.network(x)
+    # float16 weights: the logits move by ~1e-3 of their scale, the labels almost never.
+    assert torch.allclose(ref, half, atol=2e-2 * float(ref.abs().max()))
+    assert (ref.argmax(1) == half.argmax(1)).float().mean() > 0.99

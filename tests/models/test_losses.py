@@ -7,6 +7,7 @@ import torch
 from monai.losses import GeneralizedDiceLoss as MonaiGDL
 
 from harmonstats.models.losses import (
+    GeneralisedDiceLoss,
     dice_per_class,
     domain_cross_entropy,
     generalised_dice_loss,
@@ -100,3 +101,15 @@ def test_dice_per_class_hand_case() -> None:
     got = dice_per_class(pred, true, 4)
     torch.testing.assert_close(got[:3], torch.tensor([2 / 3, 2 / 3, 2 / 3]))
     assert torch.isnan(got[3])
+
+
+def test_cross_entropy_term_adds_torch_cross_entropy() -> None:
+    torch.manual_seed(0)
+    logits = torch.randn(2, 4, 5, 6, 3)
+    target = torch.randint(0, 4, (2, 5, 6, 3))
+    gdl_only = GeneralisedDiceLoss()(logits, target)
+    np_probs = torch.softmax(logits, dim=1)
+    assert torch.allclose(gdl_only, generalised_dice_loss(np_probs, target))
+    combined = GeneralisedDiceLoss(ce_weight=0.5)(logits, target[:, None])  # (N, 1, ...) too
+    expected = gdl_only + 0.5 * torch.nn.functional.cross_entropy(logits, target)
+    assert torch.allclose(combined, expected)
