@@ -50,6 +50,7 @@ __all__ = [
     "MeasuresConfig",
     "MethodSource",
     "ParticipantsConfig",
+    "SegmentationConfig",
     "StudyConfig",
     "format_validation_error",
     "load_study_config",
@@ -149,21 +150,58 @@ class LabelsConfig(_Strict):
 
 
 class MethodSource(_Strict):
-    """Where one method's segmentations are.
+    """Where one method's segmentations are, or which model makes them.
+
+    Give exactly one of ``labels`` and ``checkpoint``.
 
     Attributes
     ----------
-    labels : str
+    labels : str, optional
         Pattern of its tissue label maps, e.g.
         ``derivatives/latent/sub-{participant_id}_dseg.nii.gz``.
     regions : str, optional
         Pattern of its own cortical region maps (else the study's are used).
+    checkpoint : str, optional
+        A trained segmenter (run folder or ``.pt`` file) to apply to every subject's
+        ``labels.image``; its outputs go to ``segmentation.out/derivatives/<method>/`` and are
+        parcellated by ``segmentation.parcellation`` when given.
     """
 
-    labels: str
+    labels: str | None = None
     regions: str | None = None
+    checkpoint: str | None = None
 
     _patterns = field_validator("labels", "regions")(_check_pattern)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> MethodSource:
+        if (self.labels is None) == (self.checkpoint is None):
+            raise ValueError("give exactly one of 'labels' (existing label maps) and "
+                             "'checkpoint' (a model to apply)")
+        if self.checkpoint is not None and self.regions is not None:
+            raise ValueError("'regions' applies to given label maps; a checkpoint's outputs are "
+                             "parcellated by segmentation.parcellation")
+        return self
+
+
+class SegmentationConfig(_Strict):
+    """How methods given by a ``checkpoint`` are applied.
+
+    Attributes
+    ----------
+    out : str
+        Folder whose ``derivatives/<method>/`` receives the label maps (relative to ``root``);
+        subjects already segmented by the same checkpoint are not redone.
+    parcellation : str, optional
+        Parcellation model applied to each predicted cortical GM (else the study's region maps
+        are used for every method).
+    device : str
+        ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+    """
+
+    out: str = "."
+    parcellation: str | None = None
+    device: str = "auto"
 
 
 class MeasuresConfig(_Strict):
@@ -197,7 +235,10 @@ class StudyConfig(_Strict):
     cohorts : CohortsConfig
     labels : LabelsConfig
     methods : dict of str to MethodSource
-        Method name (lowercase letters, digits, ``_``) -> where its label maps are.
+        Method name (lowercase letters, digits, ``_``) -> where its label maps are, or the
+        model that makes them.
+    segmentation : SegmentationConfig
+        Where model outputs go, and the parcellation model.
     measures : MeasuresConfig
     analysis : harmonstats.analysis.config.BatteryConfig
         Options of the statistics battery (matching, covariates, equivalence margins, outcome
@@ -213,6 +254,7 @@ class StudyConfig(_Strict):
     cohorts: CohortsConfig
     labels: LabelsConfig = Field(default_factory=LabelsConfig)
     methods: dict[str, MethodSource] = Field(min_length=1)
+    segmentation: SegmentationConfig = Field(default_factory=SegmentationConfig)
     measures: MeasuresConfig = Field(default_factory=MeasuresConfig)
     analysis: BatteryConfig = Field(default_factory=lambda: BatteryConfig.model_validate({}))
     seed: int = 0
@@ -257,6 +299,12 @@ class StudyConfig(_Strict):
         if truth is not None and truth not in self.methods:
             raise ValueError(
                 f"measures.ground_truth {truth!r} is not one of the methods {sorted(self.methods)}"
+            )
+        models = sorted(m for m, src in self.methods.items() if src.checkpoint is not None)
+        if models and self.labels.image is None:
+            raise ValueError(
+                f"methods {models} apply a checkpoint, which needs labels.image (the pattern "
+                "of the T2w images to segment)"
             )
         include = self.cohorts.include
         if include is not None and self.cohorts.reference not in include:

@@ -7,8 +7,10 @@ Outputs follow the study layout that the measures runner reads as a method:
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import torch
 import torchio as tio
 from tqdm import tqdm
 
-from harmonstats.io import check_participant_id, load_nifti, save_nifti
+from harmonstats.io import check_participant_id, file_sha256, load_nifti, save_nifti, write_json
 from harmonstats.models.checkpoint import check_compatible, load_checkpoint
 from harmonstats.models.config import load_config
 from harmonstats.models.data import image_of, prepare_subject
@@ -27,9 +29,10 @@ from harmonstats.models.networks import build_segmenter
 from harmonstats.models.unet import UNet3D
 
 __all__ = ["LoadedModel", "find_images", "load_segmenter", "parcellate", "parcellate_cohort",
-           "segment_cohort", "segment_image"]
+           "segment_cohort", "segment_image", "segment_images"]
 
 _METHOD_RE = re.compile(r"^[a-z0-9_]+$")
+_MODELS_RECORD = ".harmonstats-models.json"
 
 
 class LoadedModel:
@@ -198,16 +201,64 @@ def segment_cohort(
     list of pathlib.Path
         The tissue maps written or found.
     """
+    return segment_images(model, find_images(data), out, method=method,
+                          parcellation=parcellation, overlap=overlap, device=device,
+                          progress=progress, overwrite=overwrite)
+
+
+def segment_images(
+    model: str | os.PathLike[str],
+    images: Mapping[str, str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    method: str | None = None,
+    parcellation: str | os.PathLike[str] | None = None,
+    overlap: float = 0.5,
+    device: str = "cpu",
+    progress: bool = True,
+    overwrite: bool = False,
+) -> list[Path]:
+    """Segment (and parcellate) the T2w images of a cohort given as ``{participant_id: path}``.
+
+    Outputs go to ``out/derivatives/<method>/sub-<id>/anat/`` as in :func:`segment_cohort`.
+    A record beside them (``.harmonstats-models.json``) holds the SHA-256 of the checkpoints that
+    made them: subjects already done by the same checkpoints are skipped, outputs of another
+    checkpoint are redone. Each map is written atomically, so an interrupted run resumes.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The tissue maps, in the order of ``images``.
+    """
     seg = load_segmenter(model, label_scheme="tissues7", in_channels=1, out_channels=7)
     parc = (load_segmenter(parcellation, label_scheme="regions11", in_channels=1)
             if parcellation is not None else None)
     name = method or seg.name
     if not _METHOD_RE.fullmatch(name):
         raise ValueError(f"method name {name!r}: use lowercase letters, digits and '_'")
-    images = find_images(data)
+    folder = Path(out) / "derivatives" / name
+    record_path = folder / _MODELS_RECORD
+    previous = json.loads(record_path.read_text()) if record_path.is_file() else {}
+    record = {"segmenter": file_sha256(seg.source),
+              "parcellation": (file_sha256(parc.source) if parc is not None
+                               else previous.get("parcellation"))}
+    redo = previous.get("segmenter", record["segmenter"]) != record["segmenter"]
+    redo_regions = redo or (previous.get("parcellation", record["parcellation"])
+                            != record["parcellation"])
+    # Outputs of other checkpoints go before the new record is written, so that a run killed
+    # midway never leaves stale maps that look finished.
+    if redo or redo_regions:
+        for stale in folder.glob("sub-*/anat/*_desc-regions_dseg.nii.gz"):
+            stale.unlink()
+    if redo:
+        for stale in folder.glob("sub-*/anat/sub-*_dseg.nii.gz"):
+            stale.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(record, record_path)
     written = []
     for pid, image in tqdm(images.items(), desc=f"segment {name}", disable=not progress):
-        anat = Path(out) / "derivatives" / name / f"sub-{pid}" / "anat"
+        check_participant_id(pid)
+        anat = folder / f"sub-{pid}" / "anat"
         dseg = anat / f"sub-{pid}_dseg.nii.gz"
         regions = anat / f"sub-{pid}_desc-regions_dseg.nii.gz"
         ref = load_nifti(image, what=f"T2w image of subject {pid}")

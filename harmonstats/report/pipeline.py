@@ -40,6 +40,7 @@ from harmonstats.report.provenance import (
     software_versions,
 )
 from harmonstats.report.sections import build_sections, summary_lines, verdicts
+from harmonstats.report.segment import SegmentPlan, run_segmentation
 
 __all__ = ["DEMO", "QUICK", "DemoParameters", "Progress", "StudyRun", "demo_study", "run_report"]
 
@@ -144,10 +145,14 @@ class StudyRun:
         Parameters of a generated study.
     skipped : dict
         Section key -> why it cannot run for this study.
+    segment : SegmentPlan, optional
+        Models to apply before measuring (the cohort is reloaded with their outputs).
+    segment_skip : str
+        Why there is nothing to segment (shown as the skipped stage).
     """
 
     title: str
-    cohort: Cohort
+    cohort: Cohort | None
     battery: BatteryConfig
     thickness: str = "laplace"
     ground_truth: str | None = None
@@ -156,6 +161,8 @@ class StudyRun:
     inputs: list[Path] = field(default_factory=list)
     synthetic: dict[str, Any] | None = None
     skipped: dict[str, str] = field(default_factory=dict)
+    segment: SegmentPlan | None = None
+    segment_skip: str = "no method applies a model; the label maps given are measured"
 
 
 def demo_study(
@@ -247,9 +254,16 @@ def run_report(
     """
     from harmonstats.measures.extract import measure_cohort
 
+    if run.segment is None:
+        progress.skip("segment", run.segment_skip)
+    else:
+        with progress.stage("segment") as st:
+            run.cohort = run_segmentation(run.segment, progress=show_bars)
+            st["note"] = (f"{len(run.segment.models)} models x {len(run.segment.images)} "
+                          f"subjects" + (", parcellated" if run.segment.parcellation else ""))
     cohort = run.cohort
-    progress.skip("segment", "domain-adaptation models are not available in this version; "
-                  "only the label maps given are measured")
+    if cohort is None:
+        raise ValueError("the study has no label maps to measure")
     with progress.stage("measure") as st:
         measures = measure_cohort(cohort, thickness=run.thickness, reference=run.ground_truth,
                                   jobs=run.jobs, progress=show_bars)
@@ -263,17 +277,17 @@ def run_report(
         figures, notes = draw_figures(measures, cohort, results, run.battery)
         st["note"] = f"{sum(len(f) for f in figures.values())} figures"
     with progress.stage("write report") as st:
-        report = _assemble(run, measures, results, figures, notes, progress, command, out)
+        report = _assemble(run, cohort, measures, results, figures, notes, progress, command, out)
         index = write_report_folder(report, out)
         st["note"] = str(index)
     return index
 
 
-def _assemble(run: StudyRun, measures: pd.DataFrame, results: Mapping[str, pd.DataFrame],
-              figures: Mapping[str, Any], notes: Mapping[str, Sequence[str]],
+def _assemble(run: StudyRun, cohort: Cohort, measures: pd.DataFrame,
+              results: Mapping[str, pd.DataFrame], figures: Mapping[str, Any],
+              notes: Mapping[str, Sequence[str]],
               progress: Progress, command: Sequence[str] | None,
               out: str | os.PathLike[str]) -> Report:
-    cohort = run.cohort
     reference = run.battery.reference
     items = verdicts(results)
     sections = build_sections(results, TABLE_COLUMNS, figures, notes, run.skipped)

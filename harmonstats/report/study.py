@@ -17,13 +17,14 @@ from harmonstats.cohort import Cohort, check_participants
 from harmonstats.config import StudyConfig, load_study_config
 from harmonstats.io import read_table
 from harmonstats.report.pipeline import DemoParameters, StudyRun
+from harmonstats.report.segment import SegmentPlan, check_images, demo_models
 
 __all__ = ["demo_run", "read_participants", "study_run"]
 
 _DEMO_SEGMENTATION = (
-    "The domain-adaptation models are not available in this version, so no harmonised "
-    "segmentations exist and there is no comparator for the paired Dice tests; the example "
-    "slices and any Dice figure show the label maps the study came with."
+    "The demo checkpoints (models/demo/*.pt) were not found, so no harmonised segmentations "
+    "exist and there is no comparator for the paired Dice tests; the example slices and any "
+    "Dice figure show the label maps the study came with."
 )
 
 
@@ -76,6 +77,8 @@ def read_participants(config: StudyConfig, base: str | os.PathLike[str]) -> tupl
 
 def _check_method_files(config: StudyConfig, base: Path, subjects: list[str]) -> None:
     for method, source in config.methods.items():
+        if source.labels is None:
+            continue
         paths = [config.resolve(source.labels.format(participant_id=p, session_id="",
                                                      cohort=""), base) for p in subjects]
         found = sum(p.is_file() for p in paths)
@@ -114,45 +117,78 @@ def study_run(
         config = load_study_config(source)
         folder = Path(base) if base is not None else Path(source).resolve().parent
     table, table_path = read_participants(config, folder)
-    _check_method_files(config, folder, table["participant_id"].tolist())
+    subjects = table["participant_id"].tolist()
+    _check_method_files(config, folder, subjects)
     root = config.resolve(".", folder)
+    models = {m: config.resolve(s.checkpoint, folder)
+              for m, s in config.methods.items() if s.checkpoint is not None}
+    seg = config.segmentation
+    out = config.resolve(seg.out, folder)
+    parcellation = config.resolve(seg.parcellation, folder) if seg.parcellation else None
+    for what, path in [*((f"method {m!r}: checkpoint", p) for m, p in models.items()),
+                       ("segmentation.parcellation", parcellation)]:
+        if path is not None and not path.exists():
+            raise FileNotFoundError(f"{what} not found: {path}")
+    labels = {m: s.labels for m, s in config.methods.items() if s.labels is not None}
     regions = {m: s.regions for m, s in config.methods.items() if s.regions}
     if config.labels.regions:
         regions[""] = config.labels.regions
-    cohort = Cohort.from_patterns(
-        table,
-        labels={m: s.labels for m, s in config.methods.items()},
-        regions=regions,
-        image=config.labels.image,
-        root=root,
-        scheme=config.labels.scheme,
-        region_scheme=config.labels.region_scheme,
-    )
+
+    def load_cohort(with_models: bool) -> Cohort:
+        labs, regs = dict(labels), dict(regions)
+        if with_models:
+            for m in models:
+                base = out / "derivatives" / m / "sub-{participant_id}" / "anat"
+                labs[m] = str(base / "sub-{participant_id}_dseg.nii.gz")
+                if parcellation is not None:
+                    regs[m] = str(base / "sub-{participant_id}_desc-regions_dseg.nii.gz")
+        return Cohort.from_patterns(table, labels=labs, regions=regs, image=config.labels.image,
+                                    root=root, scheme=config.labels.scheme,
+                                    region_scheme=config.labels.region_scheme)
+
+    plan = None
+    if models:
+        image_pattern = str(config.labels.image)
+        images = {p: config.resolve(image_pattern.format(participant_id=p, session_id="",
+                                                         cohort=""), folder) for p in subjects}
+        check_images(images)
+        plan = SegmentPlan(models=models, images=images, out=out, parcellation=parcellation,
+                           device=seg.device, load_cohort=lambda: load_cohort(True))
     return StudyRun(
         title=config.name,
-        cohort=cohort,
+        cohort=load_cohort(False) if labels else None,
+        segment=plan,
         battery=config.analysis,
         thickness=config.measures.thickness,
         ground_truth=config.measures.ground_truth,
         jobs=jobs if jobs is not None else config.measures.jobs,
         config=config.model_dump(mode="json"),
-        inputs=[table_path],
+        inputs=[table_path, *(p for p in models.values() if p.is_file()),
+                *([parcellation] if parcellation is not None and parcellation.is_file() else [])],
     )
 
 
 def demo_run(root: str | os.PathLike[str], params: DemoParameters, *, jobs: int,
-             quick: bool) -> StudyRun:
+             quick: bool, models_folder: str | os.PathLike[str] | None = None) -> StudyRun:
     """The built-in demo's study: the synthetic study in ``root``, all its methods.
 
     The synthetic cohorts differ in GA at birth by design (the target cohort is preterm-born, as
     ePrime), so at the demo's size too few subjects match on both GA and PMA; the demo matches
     on PMA at scan (caliper 0.5 pooled SD) and adjusts every model for GA.
     """
+    root = Path(root)
     cohort = Cohort.from_bids(root)
+    models, parcellation = demo_models(models_folder)
+    plan = None
+    if models:
+        images = {p: Path(str(cohort.image_path(p))) for p in cohort.subjects}
+        check_images(images)
+        plan = SegmentPlan(models=models, images=images, out=root, parcellation=parcellation,
+                           device="auto", load_cohort=lambda: Cohort.from_bids(root))
     battery = BatteryConfig.model_validate({
         "reference": "source",
         "seed": params.seed,
-        "comparator": None,
+        "comparator": "baseline" if "baseline" in models else None,
         "n_permutations": 50 if quick else 200,
         "n_boot": 200 if quick else 2000,
         "min_group": 5 if quick else 10,
@@ -169,7 +205,10 @@ def demo_run(root: str | os.PathLike[str], params: DemoParameters, *, jobs: int,
         ground_truth="truth",
         jobs=jobs,
         config=config,
-        inputs=[Path(root) / "participants.tsv"],
+        inputs=[root / "participants.tsv", *models.values(),
+                *([parcellation] if parcellation is not None else [])],
         synthetic=vars(params).copy(),
-        skipped={"segmentation": _DEMO_SEGMENTATION},
+        skipped={} if models else {"segmentation": _DEMO_SEGMENTATION},
+        segment=plan,
+        segment_skip=f"no demo checkpoints in {models_folder or 'models/demo'}",
     )

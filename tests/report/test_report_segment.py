@@ -1,0 +1,107 @@
+"""The report's segment stage: checkpoints named in a study YAML are applied, then measured."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+from report_studyfiles import ANAT, study_config, write_study, write_yaml
+
+from harmonstats.config import load_study_config
+from harmonstats.models.checkpoint import save_checkpoint
+from harmonstats.models.config import load_config
+from harmonstats.models.networks import build_segmenter
+from harmonstats.models.train import checkpoint_metadata
+from harmonstats.report.segment import DEMO_MODEL_NAMES, demo_models, run_segmentation
+from harmonstats.report.study import study_run
+
+SMALL = {"network": {"channels": [4, 8, 16, 32, 64]}, "data": {"patch_size": 32}}
+
+
+def _checkpoint(path: Path, method: str, seed: int = 0) -> Path:
+    cfg = load_config({"name": path.stem, "method": method, **SMALL})
+    torch.manual_seed(seed)
+    return save_checkpoint(path, models={"segmenter": build_segmenter(cfg)},
+                           metadata=checkpoint_metadata(cfg))
+
+
+@pytest.fixture()
+def model_study(tmp_path: Path) -> Path:
+    write_study(tmp_path / "study", n_per_cohort=3)
+    _checkpoint(tmp_path / "net.pt", "baseline")
+    _checkpoint(tmp_path / "parc.pt", "parcellation")
+    config = study_config(
+        methods={"original": {"labels": f"{ANAT}_desc-original_dseg.nii.gz"},
+                 "net": {"checkpoint": "../net.pt"}},
+        measures={},
+        segmentation={"out": "../seg", "parcellation": "../parc.pt", "device": "cpu"},
+    )
+    return write_yaml(tmp_path, config)
+
+
+def test_checkpoint_methods_are_segmented_parcellated_and_loaded(model_study: Path) -> None:
+    run = study_run(model_study)
+    assert run.cohort is not None and run.cohort.methods == ["original"]
+    assert run.segment is not None and set(run.segment.models) == {"net"}
+    cohort = run_segmentation(run.segment)
+    assert cohort.methods == ["original", "net"]
+    seg = model_study.parent / "seg" / "derivatives" / "net"
+    for pid in cohort.subjects:
+        image = nib.load(model_study.parent / "study" / f"sub-{pid}" / "anat"
+                         / f"sub-{pid}_T2w.nii.gz")
+        dseg = nib.load(seg / f"sub-{pid}" / "anat" / f"sub-{pid}_dseg.nii.gz")
+        regions = nib.load(seg / f"sub-{pid}" / "anat" / f"sub-{pid}_desc-regions_dseg.nii.gz")
+        assert dseg.shape == image.shape
+        np.testing.assert_allclose(dseg.affine, image.affine)
+        labels = np.asarray(dseg.dataobj)
+        assert labels.min() >= 0 and labels.max() <= 6
+        # Regions only on the predicted cortical GM, and every such voxel has one.
+        parc = np.asarray(regions.dataobj)
+        assert np.array_equal(parc > 0, labels == 2)
+        want = seg / f"sub-{pid}" / "anat" / f"sub-{pid}_dseg.nii.gz"
+        assert cohort.label_path("net", pid).resolve() == want.resolve()
+
+
+def test_finished_subjects_are_kept_and_a_new_checkpoint_redoes_them(model_study: Path) -> None:
+    run = study_run(model_study)
+    assert run.segment is not None
+    run_segmentation(run.segment)
+    maps = sorted((model_study.parent / "seg").rglob("*_dseg.nii.gz"))
+    stamps = [m.stat().st_mtime_ns for m in maps]
+    run_segmentation(run.segment)
+    assert [m.stat().st_mtime_ns for m in maps] == stamps
+    _checkpoint(model_study.parent / "net.pt", "baseline", seed=1)
+    run_segmentation(study_run(model_study).segment)  # type: ignore[arg-type]
+    assert all(m.stat().st_mtime_ns != s for m, s in zip(maps, stamps, strict=True))
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"methods": {"net": {"labels": f"{ANAT}_dseg.nii.gz", "checkpoint": "x.pt"}}},
+     "exactly one of 'labels'"),
+    ({"methods": {"net": {"checkpoint": "x.pt"}}, "labels": {}}, "needs labels.image"),
+])
+def test_bad_model_methods_are_refused(tmp_path: Path, change: dict, message: str) -> None:
+    config = study_config(**change)
+    config["measures"] = {}
+    with pytest.raises(ValueError, match=message):
+        load_study_config(write_yaml(tmp_path, config))
+
+
+def test_missing_checkpoint_names_the_method(model_study: Path) -> None:
+    (model_study.parent / "net.pt").unlink()
+    with pytest.raises(FileNotFoundError, match="method 'net': checkpoint not found"):
+        study_run(model_study)
+
+
+def test_demo_models_lists_what_is_there(tmp_path: Path) -> None:
+    assert demo_models(tmp_path) == ({}, None)
+    for name in DEMO_MODEL_NAMES[:2]:
+        _checkpoint(tmp_path / f"{name}.pt", "baseline")
+    shutil.copy(tmp_path / "baseline.pt", tmp_path / "parcellation.pt")
+    found, parcellation = demo_models(tmp_path)
+    assert list(found) == list(DEMO_MODEL_NAMES[:2])
+    assert parcellation == tmp_path / "parcellation.pt"
