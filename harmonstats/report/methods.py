@@ -117,6 +117,7 @@ def methods_text(
     ran: Sequence[str],
     software: Mapping[str, str],
     synthetic: Mapping[str, Any] | None = None,
+    models: Mapping[str, str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Paragraphs describing the data, measures and statistics of one run, and its references.
 
@@ -143,6 +144,9 @@ def methods_text(
         Distribution -> version.
     synthetic : mapping, optional
         Parameters of the synthetic study, when the data were generated.
+    models : mapping, optional
+        Method -> one-line description of the trained model that produced its label maps
+        (:func:`harmonstats.report.segment.model_summaries`).
 
     Returns
     -------
@@ -188,6 +192,11 @@ def methods_text(
     if ground_truth:
         text += f" Dice overlap {cite('dice')} was computed per tissue against {ground_truth}."
     parts.append(text)
+    if models:
+        described = "; ".join(f"{m}: {d}" for m, d in models.items())
+        parts.append(f"Label maps of {_join(list(models))} were produced in this run by applying "
+                     f"trained segmentation networks {cite('grigorescu')} to the T2w images "
+                     f"({described}).")
     parts.extend(_statistics(battery, ran, cite))
     versions = ", ".join(f"{k} {v}" for k, v in software.items() if v != "not installed")
     parts.append(f"Software: {versions}.")

@@ -40,7 +40,7 @@ from harmonstats.report.provenance import (
     software_versions,
 )
 from harmonstats.report.sections import build_sections, summary_lines, verdicts
-from harmonstats.report.segment import SegmentPlan, run_segmentation
+from harmonstats.report.segment import SegmentPlan, model_summaries, run_segmentation
 
 __all__ = ["DEMO", "QUICK", "DemoParameters", "Progress", "StudyRun", "demo_study", "run_report"]
 
@@ -307,6 +307,7 @@ def _assemble(run: StudyRun, cohort: Cohort, measures: pd.DataFrame,
         ran=ran,
         software=software,
         synthetic=run.synthetic,
+        models=model_summaries(run.segment) if run.segment is not None else None,
     )
     inputs = hash_inputs([*run.inputs, *_label_files(cohort)], previous=previous_hashes(out))
     provenance = {

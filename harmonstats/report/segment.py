@@ -16,7 +16,8 @@ from pathlib import Path
 import harmonstats
 from harmonstats.cohort import Cohort
 
-__all__ = ["DEMO_MODEL_NAMES", "SegmentPlan", "check_images", "demo_models", "run_segmentation"]
+__all__ = ["DEMO_MODEL_NAMES", "SegmentPlan", "check_images", "demo_models", "model_summaries",
+           "run_segmentation"]
 
 #: The six domain-adaptation models of the paper, in the order the report lists them.
 DEMO_MODEL_NAMES = ("baseline", "baseline_aug", "latent", "latent_aug", "image", "image_aug")
@@ -84,3 +85,29 @@ def check_images(images: Mapping[str, Path]) -> None:
     for pid, path in images.items():
         if not Path(path).is_file():
             raise FileNotFoundError(f"subject {pid}: T2w image to segment not found: {path}")
+
+
+def model_summaries(plan: SegmentPlan) -> dict[str, str]:
+    """Method -> a one-line description of its model, from the checkpoint's metadata."""
+    from harmonstats.models.checkpoint import load_checkpoint
+
+    out = {}
+    items = [*plan.models.items(),
+             *([("parcellation", plan.parcellation)] if plan.parcellation else [])]
+    for method, path in items:
+        p = Path(path)
+        meta = load_checkpoint(p / "best.pt" if p.is_dir() else p)["metadata"]
+        cfg = meta.get("config", {})
+        channels = cfg.get("network", {}).get("channels", [])
+        loss = "GDL + cross-entropy" if cfg.get("seg_ce_weight") else "GDL"
+        text = (f"{cfg.get('method', '?')} method, U-Net {channels[0]}-{channels[-1]} channels"
+                if channels else f"{cfg.get('method', '?')} method")
+        text += (f", {cfg.get('epochs', '?')} epochs, {loss}, augmentation "
+                 f"{'on' if cfg.get('augment', {}).get('enabled') else 'off'}")
+        selected = meta.get("training", {}).get("selected", [])
+        if selected and selected[-1].get("val_dice") is not None:
+            row = selected[-1]
+            text += (f", selected epoch {int(row['epoch']) + 1} (validation Dice "
+                     f"{float(row['val_dice']):.3f})")
+        out[method] = text + f", {p.name}"
+    return out

@@ -105,3 +105,21 @@ def test_demo_models_lists_what_is_there(tmp_path: Path) -> None:
     found, parcellation = demo_models(tmp_path)
     assert list(found) == list(DEMO_MODEL_NAMES[:2])
     assert parcellation == tmp_path / "parcellation.pt"
+
+
+def test_methods_text_describes_the_models_applied(model_study: Path) -> None:
+    from harmonstats.report.methods import methods_text
+    from harmonstats.report.segment import model_summaries
+
+    run = study_run(model_study)
+    assert run.segment is not None
+    summaries = model_summaries(run.segment)
+    assert summaries["net"].startswith("baseline method, U-Net 4-64 channels, 100 epochs, GDL,")
+    assert summaries["parcellation"].startswith("parcellation method")
+    paragraphs, refs = methods_text(cohorts={"source": 3, "target": 3}, reference="source",
+                                    methods=["original", "net"], schemes={}, thickness={},
+                                    ground_truth=None, battery={}, ran=[], software={},
+                                    models=summaries)
+    text = " ".join(paragraphs)
+    assert "Label maps of net and parcellation were produced in this run" in text
+    assert any("Grigorescu" in r for r in refs)
