@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from harmonstats.io import read_table
+from harmonstats.report.segment import demo_models
 from harmonstats.synth.acquisition import ORIGINAL_BIAS
 
 pytestmark = pytest.mark.slow
@@ -25,9 +26,12 @@ def test_quick_demo(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     index = tmp_path / "report" / "index.html"
     assert result.stdout.strip() == f"report written to {index}"
-    for stage in ("synthesise", "load", "measure", "analyse", "figures", "write report"):
+    models, _ = demo_models()
+    stages = ["synthesise", "load", "measure", "analyse", "figures", "write report"]
+    for stage in [*stages, *(["segment"] if models else [])]:
         assert f"] {stage} done in " in result.stderr
-    assert "] segment skipped: " in result.stderr
+    if not models:
+        assert "] segment skipped: " in result.stderr
     assert elapsed < 120
     page = index.read_text()
     assert "harmonstats demo: synthetic two-cohort study" in page
@@ -35,6 +39,10 @@ def test_quick_demo(tmp_path: Path) -> None:
     prov = json.loads((tmp_path / "report" / "provenance.json").read_text())
     assert prov["command"].startswith("python -m harmonstats.report --quick --data ")
     assert prov["battery"]["seed"] == 0 and prov["measures"]["thickness"]["method"] == "laplace"
+
+    # Every demo model's segmentations are measured and compared with the truth.
+    measures = read_table(tmp_path / "report" / "tables" / "measures.tsv")
+    assert set(models) <= set(measures["method"])
 
     # The target's original labels over-estimate thickness by the generator's bias; the truth
     # labels do not: the difference of the two cohort effects recovers that bias.
