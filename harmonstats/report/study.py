@@ -191,6 +191,8 @@ def demo_run(root: str | os.PathLike[str], params: DemoParameters, *, jobs: int,
         "reference": "source",
         "seed": params.seed,
         "comparator": "baseline" if "baseline" in models else None,
+        # The paper's pooled before/after analyses use its image-level model with augmentation.
+        "after": "image_aug" if "image_aug" in models else None,
         "n_permutations": 50 if quick else 200,
         "n_boot": 200 if quick else 2000,
         "min_group": 5 if quick else 10,

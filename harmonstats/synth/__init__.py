@@ -17,12 +17,12 @@ size in mm; so cortical GM outweighs WM (about 2.5:1 by volume, about 1:1 in a r
 and CSF is about a third of the intracranial volume. Use ``shape * spacing >= 28`` mm.
 
 Generation cost (``python benchmarks/synth.py``: one process, one thread, on a shared 2-core
-machine under a load average of about 7-9), median seconds per subject, generating in memory +
-writing the four NIfTI files, 32 mm field of view: 32^3 at 1 mm 0.07 + 0.01 s; 48^3 at 0.667 mm
-0.21 + 0.02 s; 64^3 at 0.5 mm 0.60 + 0.02 s (0.62 s in all); 96^3 at 0.333 mm 2.44 + 0.06 s.
-The cost grows a little faster than the number of voxels (96^3 has 3.4 times the voxels of 64^3
-and took 4.1 times as long); the distance transforms and the field evaluations on the 2x finer
-grid dominate.
+machine), median seconds per subject, generating in memory + writing the four NIfTI files, 32 mm
+field of view: 32^3 at 1 mm 0.12 + 0.01 s; 48^3 at 0.667 mm 0.39 + 0.01 s; 64^3 at 0.5 mm
+0.96 + 0.01 s (0.97 s in all); 96^3 at 0.333 mm 3.50 + 0.04 s. Rounding the WM surface (five
+signed-distance passes on the fine grid) takes about a third of it. The cost grows about as the
+number of voxels (96^3 has 3.4 times the voxels of 64^3 and took 3.6 times as long); the
+distance transforms and the field evaluations on the 2x finer grid dominate.
 
 Examples
 --------
