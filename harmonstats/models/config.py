@@ -138,6 +138,12 @@ class TrainConfig(_Strict):
         default=0.0, ge=0.0, description="image: G and D (authors: 1e-5)"
     )
     sw_overlap: float = Field(default=0.5, ge=0.0, lt=1.0, description="sliding-window overlap")
+    init_from: str | None = Field(
+        default=None,
+        description="checkpoint (.pt, exported or not, or a run folder) whose segmenter weights "
+                    "start the run instead of a random initialisation; relative paths are from "
+                    "the working directory",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> TrainConfig:

@@ -26,14 +26,14 @@ from tqdm import tqdm
 from harmonstats.io import atomic_path, write_table
 from harmonstats.labels import REGIONS, TISSUES
 from harmonstats.models.augment import build_augmentation, sample_seed
-from harmonstats.models.checkpoint import load_checkpoint, save_checkpoint
+from harmonstats.models.checkpoint import check_compatible, load_checkpoint, save_checkpoint
 from harmonstats.models.config import TrainConfig, load_config
 from harmonstats.models.data import NORMALISATION, VolumeDataset, find_volumes
 from harmonstats.models.inference import predict_labels
 from harmonstats.models.losses import dice_per_class
 from harmonstats.models.methods import Method, build_method
 
-__all__ = ["METRICS_COLUMNS", "checkpoint_metadata", "resolve_device", "train"]
+__all__ = ["METRICS_COLUMNS", "checkpoint_metadata", "init_segmenter", "resolve_device", "train"]
 
 #: Columns of ``metrics.tsv`` that every method writes (losses vary by method).
 METRICS_COLUMNS = {
@@ -173,6 +173,8 @@ def _train(cfg: TrainConfig, data: Path, out: Path, dev: torch.device, resume: b
                                          patch_size=cfg.data.patch_size, seed=cfg.seed + 3, **kw)
         domain_crops = _DomainCrops(ds_val_src_crops, val_tgt_crops)
     metadata = checkpoint_metadata(cfg)
+    if cfg.init_from is not None:
+        init_segmenter(method.modules["segmenter"], cfg.init_from, metadata)
     history: list[dict[str, Any]] = []
     start, best = 0, -math.inf
     last = out / "last.pt"
@@ -229,6 +231,51 @@ def _train(cfg: TrainConfig, data: Path, out: Path, dev: torch.device, resume: b
         warnings.warn(f"{cfg.name}: no epoch met the selection rule ({cfg.select}); best.pt was "
                       f"not written and {last} holds the final weights", stacklevel=2)
     return out / "best.pt"
+
+
+def init_segmenter(segmenter: torch.nn.Module, source: str | os.PathLike[str],
+                   metadata: dict[str, Any]) -> None:
+    """Start ``segmenter`` from the segmenter weights of another checkpoint.
+
+    Parameters
+    ----------
+    segmenter : torch.nn.Module
+        The freshly built segmenter of this run.
+    source : path-like
+        A checkpoint file (full or exported, float16 weights are cast) or a run folder (its
+        ``best.pt``).
+    metadata : dict
+        This run's checkpoint metadata: the source must have the same label scheme and channels.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the checkpoint does not exist.
+    ValueError
+        If it has no segmenter, another label scheme or channel count, or another architecture.
+    """
+    p = Path(source)
+    if p.is_dir():
+        p = p / "best.pt"
+    ckpt = load_checkpoint(p)
+    where = f"init_from {p}"
+    check_compatible(ckpt["metadata"], label_scheme=metadata["label_scheme"],
+                     in_channels=metadata["in_channels"], out_channels=metadata["out_channels"],
+                     where=where)
+    weights = ckpt["models"].get("segmenter")
+    if weights is None:
+        raise ValueError(f"{where}: no segmenter weights")
+    have = ckpt["metadata"].get("config", {}).get("network")
+    want = metadata["config"]["network"]
+    if have is not None and have != want:
+        raise ValueError(f"{where}: network {have} differs from this config's {want}")
+    own = segmenter.state_dict()
+    weights = {k: v.to(own[k].dtype) if k in own else v for k, v in weights.items()}
+    try:
+        segmenter.load_state_dict(weights)
+    except RuntimeError as exc:
+        raise ValueError(f"{where}: weights do not fit this segmenter: "
+                         f"{str(exc).splitlines()[0]}") from None
 
 
 def _check_replicas(method: Method) -> None:

@@ -163,3 +163,33 @@ def test_image_method_without_pool_and_with_authors_variant(model_study: Path,
                       "half_first": True}
     train(load_config(raw), model_study, tmp_path, device="cpu", progress=False)
     assert list(read_metrics(tmp_path)["epoch"]) == [0, 1]
+
+
+def test_init_from_starts_segmenter_from_another_run(model_study: Path, tmp_path: Path) -> None:
+    from harmonstats.models.checkpoint import export_model
+    from harmonstats.models.networks import build_segmenter
+    from harmonstats.models.train import checkpoint_metadata, init_segmenter
+
+    train(load_config(tiny_config("baseline", epochs=1, steps_per_epoch=1)), model_study,
+          tmp_path / "base", device="cpu", progress=False)
+    exported = export_model(tmp_path / "base", tmp_path / "base.pt")
+    cfg = load_config(tiny_config("image", epochs=1, steps_per_epoch=1,
+                                  init_from=str(exported)))
+    seg = build_segmenter(cfg)
+    init_segmenter(seg, exported, checkpoint_metadata(cfg))
+    half = _weights(exported)
+    for k, v in seg.state_dict().items():
+        assert v.dtype == torch.float32
+        torch.testing.assert_close(v, half[k].float(), rtol=0, atol=0)
+    # a run folder works too (its best.pt), and the run trains from there
+    best = train(cfg, model_study, tmp_path / "image", device="cpu", progress=False)
+    assert load_checkpoint(best)["metadata"]["config"]["init_from"] == str(exported)
+
+    wider = load_config(tiny_config("baseline", network={"channels": [8, 8, 16, 32, 64]}))
+    with pytest.raises(ValueError, match="network"):
+        init_segmenter(build_segmenter(wider), tmp_path / "base", checkpoint_metadata(wider))
+    parc = load_config(tiny_config("parcellation"))
+    with pytest.raises(ValueError, match="label_scheme"):
+        init_segmenter(build_segmenter(parc), exported, checkpoint_metadata(parc))
+    with pytest.raises(FileNotFoundError):
+        init_segmenter(seg, tmp_path / "missing.pt", checkpoint_metadata(cfg))
