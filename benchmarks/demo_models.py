@@ -11,6 +11,7 @@ missing) with each of them and prints, against the ``truth`` label maps that no 
   (paper Table 3: mean 0.97).
 
     python benchmarks/demo_models.py [--study data/demo] [--models models/demo] [--jobs 2]
+        [--also NAME=CHECKPOINT ...]
 """
 
 from __future__ import annotations
@@ -54,9 +55,17 @@ def main() -> None:
     p.add_argument("--study", type=Path, default=Path("data/demo"))
     p.add_argument("--models", type=Path, default=None, help="default: models/demo")
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--also", nargs="+", default=[], metavar="NAME=CHECKPOINT",
+                   help="evaluate further checkpoints beside the demo models, e.g. a model "
+                        "trained on the target cohort's truth (the ceiling of target Dice)")
     a = p.parse_args()
     root, _ = demo_study(a.study, DEMO, jobs=a.jobs)
     models, parcellation = demo_models(a.models)
+    for item in a.also:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not Path(path).exists():
+            raise SystemExit(f"--also {item!r}: expected NAME=CHECKPOINT of an existing file")
+        models[name] = Path(path)
     if not models:
         raise SystemExit("no demo checkpoints found; run scripts/train_demo_models.sh")
     cohort = Cohort.from_bids(root)

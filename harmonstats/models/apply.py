@@ -24,7 +24,7 @@ from harmonstats.io import check_participant_id, file_sha256, load_nifti, save_n
 from harmonstats.models.checkpoint import check_compatible, load_checkpoint
 from harmonstats.models.config import load_config
 from harmonstats.models.data import image_of, prepare_subject
-from harmonstats.models.inference import predict_labels, predict_probabilities
+from harmonstats.models.inference import predict_labels, predict_probabilities, resolve_precision
 from harmonstats.models.networks import build_segmenter
 from harmonstats.models.unet import UNet3D
 
@@ -124,17 +124,21 @@ def _save_like(data: np.ndarray, reference: nib.Nifti1Image, path: Path) -> None
 
 
 def segment_image(model: LoadedModel, image: str | os.PathLike[str], *, overlap: float = 0.5,
-                  device: str | torch.device = "cpu") -> np.ndarray:
-    """Tissue map (uint8, the input's grid) of one T2w image, prepared exactly as in training."""
+                  device: str | torch.device = "cpu", precision: str = "auto") -> np.ndarray:
+    """Tissue map (uint8, the input's grid) of one T2w image, prepared exactly as in training.
+
+    ``precision`` is that of :func:`harmonstats.models.inference.predict_probabilities`.
+    """
     subject = prepare_subject(tio.Subject(image=tio.ScalarImage(image)), model.spacing)
     model.network.to(device)
     labels = predict_labels(model.network, image_of(subject, "image").data, roi=model.roi,
-                            overlap=overlap, device=device)
+                            overlap=overlap, device=device, precision=precision)
     return _to_input_grid(labels, subject, Path(image))
 
 
 def parcellate(model: LoadedModel, tissue_map: str | os.PathLike[str], *, gm_label: int = 2,
-               overlap: float = 0.5, device: str | torch.device = "cpu") -> np.ndarray:
+               overlap: float = 0.5, device: str | torch.device = "cpu",
+               precision: str = "auto") -> np.ndarray:
     """Split the cortical GM of any tissue map (reference or predicted) into the 11 regions.
 
     Every GM voxel gets its most probable region (background excluded); other voxels get 0.
@@ -147,6 +151,8 @@ def parcellate(model: LoadedModel, tissue_map: str | os.PathLike[str], *, gm_lab
         7-tissue label map (NIfTI).
     gm_label : int
         Label of cortical GM in the map.
+    overlap, device, precision
+        As for :func:`segment_image`.
     """
     check_compatible(model.metadata, label_scheme="regions11", where=str(model.source))
     ref = load_nifti(tissue_map, what="tissue map to parcellate")
@@ -157,7 +163,7 @@ def parcellate(model: LoadedModel, tissue_map: str | os.PathLike[str], *, gm_lab
     binary = (image_of(subject, "image").data > 0.5).float()
     model.network.to(device)
     probs = predict_probabilities(model.network, binary, roi=model.roi, overlap=overlap,
-                                  device=device)
+                                  device=device, precision=precision)
     regions = probs[1:].argmax(0) + 1
     out = _to_input_grid(regions, subject, Path(tissue_map))
     return np.where(gm, out, 0).astype(np.uint8)
@@ -172,6 +178,7 @@ def segment_cohort(
     parcellation: str | os.PathLike[str] | None = None,
     overlap: float = 0.5,
     device: str = "cpu",
+    precision: str = "auto",
     progress: bool = True,
     overwrite: bool = False,
 ) -> list[Path]:
@@ -191,6 +198,8 @@ def segment_cohort(
         Parcellation run folder or checkpoint, applied to each predicted cortical GM.
     overlap : float
         Sliding-window overlap.
+    precision : str
+        ``auto`` (bfloat16 on CUDA, float32 on CPU), ``fp32`` or ``bf16``.
     device : str
         ``cpu``, ``cuda``...
     overwrite : bool
@@ -203,7 +212,7 @@ def segment_cohort(
     """
     return segment_images(model, find_images(data), out, method=method,
                           parcellation=parcellation, overlap=overlap, device=device,
-                          progress=progress, overwrite=overwrite)
+                          precision=precision, progress=progress, overwrite=overwrite)
 
 
 def segment_images(
@@ -215,6 +224,7 @@ def segment_images(
     parcellation: str | os.PathLike[str] | None = None,
     overlap: float = 0.5,
     device: str = "cpu",
+    precision: str = "auto",
     progress: bool = True,
     overwrite: bool = False,
 ) -> list[Path]:
@@ -222,8 +232,9 @@ def segment_images(
 
     Outputs go to ``out/derivatives/<method>/sub-<id>/anat/`` as in :func:`segment_cohort`.
     A record beside them (``.harmonstats-models.json``) holds the SHA-256 of the checkpoints that
-    made them: subjects already done by the same checkpoints are skipped, outputs of another
-    checkpoint are redone. Each map is written atomically, so an interrupted run resumes.
+    made them, the overlap and the precision: subjects already done with the same are skipped,
+    outputs of another checkpoint or setting are redone. Each map is written atomically, so an
+    interrupted run resumes.
 
     Returns
     -------
@@ -241,8 +252,10 @@ def segment_images(
     previous = json.loads(record_path.read_text()) if record_path.is_file() else {}
     record = {"segmenter": file_sha256(seg.source),
               "parcellation": (file_sha256(parc.source) if parc is not None
-                               else previous.get("parcellation"))}
-    redo = previous.get("segmenter", record["segmenter"]) != record["segmenter"]
+                               else previous.get("parcellation")),
+              "overlap": overlap, "precision": resolve_precision(precision, device)}
+    redo = any(previous.get(k, record[k]) != record[k]
+               for k in ("segmenter", "overlap", "precision"))
     redo_regions = redo or (previous.get("parcellation", record["parcellation"])
                             != record["parcellation"])
     # Outputs of other checkpoints go before the new record is written, so that a run killed
@@ -263,9 +276,11 @@ def segment_images(
         regions = anat / f"sub-{pid}_desc-regions_dseg.nii.gz"
         ref = load_nifti(image, what=f"T2w image of subject {pid}")
         if overwrite or not dseg.is_file():
-            _save_like(segment_image(seg, image, overlap=overlap, device=device), ref, dseg)
+            _save_like(segment_image(seg, image, overlap=overlap, device=device,
+                                     precision=precision), ref, dseg)
         if parc is not None and (overwrite or not regions.is_file()):
-            _save_like(parcellate(parc, dseg, overlap=overlap, device=device), ref, regions)
+            _save_like(parcellate(parc, dseg, overlap=overlap, device=device,
+                                  precision=precision), ref, regions)
         written.append(dseg)
     return written
 
@@ -278,6 +293,7 @@ def parcellate_cohort(
     method: str,
     overlap: float = 0.5,
     device: str = "cpu",
+    precision: str = "auto",
     progress: bool = True,
     overwrite: bool = False,
 ) -> list[Path]:
@@ -308,6 +324,7 @@ def parcellate_cohort(
         regions = anat / f"sub-{pid}_desc-regions_dseg.nii.gz"
         if overwrite or not regions.is_file():
             ref = load_nifti(tissue, what=f"tissue map of subject {pid}")
-            _save_like(parcellate(parc, tissue, overlap=overlap, device=device), ref, regions)
+            _save_like(parcellate(parc, tissue, overlap=overlap, device=device,
+                                  precision=precision), ref, regions)
         written.append(regions)
     return written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nibabel as nib
@@ -17,6 +18,7 @@ from harmonstats.models.apply import LoadedModel, load_segmenter, segment_cohort
 from harmonstats.models.checkpoint import save_checkpoint
 from harmonstats.models.config import load_config
 from harmonstats.models.data import normalise_intensity
+from harmonstats.models.inference import predict_labels, predict_probabilities, resolve_precision
 from harmonstats.models.networks import build_segmenter
 from harmonstats.models.train import checkpoint_metadata
 
@@ -94,6 +96,34 @@ def test_segment_cohort_layout_affine_and_skip(tmp_path: Path) -> None:
     before = written[0].stat().st_mtime_ns
     segment_cohort(seg, data, out, method="baseline_aug", progress=False)
     assert written[0].stat().st_mtime_ns == before  # done subjects are skipped
+    segment_cohort(seg, data, out, method="baseline_aug", precision="bf16", progress=False)
+    assert written[0].stat().st_mtime_ns != before  # another precision: redone
+    record = json.loads((out / "derivatives" / "baseline_aug" / ".harmonstats-models.json")
+                        .read_text())
+    assert record["precision"] == "bf16" and record["overlap"] == 0.5
+    assert not (anat / "sub-a1_desc-regions_dseg.nii.gz").exists()  # stale regions removed
+
+
+def test_precision_choices_and_bf16_agreement() -> None:
+    assert resolve_precision("auto", "cpu") == "fp32"
+    assert resolve_precision("auto", "cuda") == "bf16"
+    assert resolve_precision("bf16", "cpu") == "bf16"
+    with pytest.raises(ValueError, match="precision 'fp16'"):
+        resolve_precision("fp16", "cpu")
+    lab = torch.from_numpy(_labels((30, 34, 27)).astype(np.int64))
+    levels = np.array([-1.0, -0.3, 0.3, 1.0])
+    image = torch.from_numpy(levels[lab.numpy()].astype(np.float32))[None]
+    model = IntensityClassifier(levels)
+    for precision in ("fp32", "bf16"):  # well-separated classes: identical labels
+        pred = predict_labels(model, image, roi=16, precision=precision)
+        assert torch.equal(pred, lab)
+    cfg = load_config({"name": "x", "method": "baseline", **SMALL})
+    torch.manual_seed(0)
+    net = build_segmenter(cfg)
+    a = predict_probabilities(net, image, roi=32, precision="fp32")
+    b = predict_probabilities(net, image, roi=32, precision="bf16")
+    assert a.dtype == b.dtype == torch.float32
+    assert float((a - b).abs().max()) < 0.05  # bfloat16 keeps ~3 significant digits
 
 
 def test_segment_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
