@@ -197,11 +197,14 @@ class SegmentationConfig(_Strict):
         are used for every method).
     device : str
         ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+    precision : str
+        Network arithmetic: ``auto`` (bfloat16 on CUDA, float32 on CPU), ``fp32`` or ``bf16``.
     """
 
     out: str = "."
     parcellation: str | None = None
     device: str = "auto"
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
 
 
 class MeasuresConfig(_Strict):

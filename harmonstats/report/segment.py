@@ -41,6 +41,8 @@ class SegmentPlan:
         ``auto``, ``cpu`` or ``cuda``.
     load_cohort : callable
         Returns the cohort with every method, model outputs included.
+    precision : str
+        ``auto``, ``fp32`` or ``bf16`` (see :func:`harmonstats.models.apply.segment_images`).
     """
 
     models: dict[str, Path]
@@ -49,6 +51,7 @@ class SegmentPlan:
     parcellation: Path | None
     device: str
     load_cohort: Callable[[], Cohort]
+    precision: str = "auto"
 
 
 def run_segmentation(plan: SegmentPlan, *, progress: bool = False) -> Cohort:
@@ -59,7 +62,8 @@ def run_segmentation(plan: SegmentPlan, *, progress: bool = False) -> Cohort:
     device = str(resolve_device(plan.device))
     for method, checkpoint in plan.models.items():
         segment_images(checkpoint, plan.images, plan.out, method=method,
-                       parcellation=plan.parcellation, device=device, progress=progress)
+                       parcellation=plan.parcellation, device=device,
+                       precision=plan.precision, progress=progress)
     return plan.load_cohort()
 
 

@@ -153,7 +153,8 @@ def study_run(
                                                          cohort=""), folder) for p in subjects}
         check_images(images)
         plan = SegmentPlan(models=models, images=images, out=out, parcellation=parcellation,
-                           device=seg.device, load_cohort=lambda: load_cohort(True))
+                           device=seg.device, precision=seg.precision,
+                           load_cohort=lambda: load_cohort(True))
     return StudyRun(
         title=config.name,
         cohort=load_cohort(False) if labels else None,

@@ -79,6 +79,16 @@ def test_finished_subjects_are_kept_and_a_new_checkpoint_redoes_them(model_study
     assert all(m.stat().st_mtime_ns != s for m, s in zip(maps, stamps, strict=True))
 
 
+def test_precision_is_read_from_the_yaml_and_refused_when_unknown(model_study: Path) -> None:
+    text = model_study.read_text()
+    model_study.write_text(text.replace("device: cpu", "device: cpu\n  precision: bf16"))
+    run = study_run(model_study)
+    assert run.segment is not None and run.segment.precision == "bf16"
+    model_study.write_text(text.replace("device: cpu", "device: cpu\n  precision: fp16"))
+    with pytest.raises(ValueError, match="precision"):
+        load_study_config(model_study)
+
+
 @pytest.mark.parametrize(("change", "message"), [
     ({"methods": {"net": {"labels": f"{ANAT}_dseg.nii.gz", "checkpoint": "x.pt"}}},
      "exactly one of 'labels'"),
