@@ -141,8 +141,9 @@ class TrainConfig(_Strict):
     init_from: str | None = Field(
         default=None,
         description="checkpoint (.pt, exported or not, or a run folder) whose segmenter weights "
-                    "start the run instead of a random initialisation; relative paths are from "
-                    "the working directory",
+                    "start the run instead of a random initialisation (and its generator and "
+                    "discriminator, from a full checkpoint of the same method); relative paths "
+                    "are from the working directory",
     )
 
     @model_validator(mode="after")

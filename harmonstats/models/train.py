@@ -33,7 +33,7 @@ from harmonstats.models.inference import predict_labels
 from harmonstats.models.losses import dice_per_class
 from harmonstats.models.methods import Method, build_method
 
-__all__ = ["METRICS_COLUMNS", "checkpoint_metadata", "init_segmenter", "resolve_device", "train"]
+__all__ = ["METRICS_COLUMNS", "checkpoint_metadata", "init_modules", "resolve_device", "train"]
 
 #: Columns of ``metrics.tsv`` that every method writes (losses vary by method).
 METRICS_COLUMNS = {
@@ -174,7 +174,7 @@ def _train(cfg: TrainConfig, data: Path, out: Path, dev: torch.device, resume: b
         domain_crops = _DomainCrops(ds_val_src_crops, val_tgt_crops)
     metadata = checkpoint_metadata(cfg)
     if cfg.init_from is not None:
-        init_segmenter(method.modules["segmenter"], cfg.init_from, metadata)
+        init_modules(method.modules, cfg.init_from, metadata)
     history: list[dict[str, Any]] = []
     start, best = 0, -math.inf
     last = out / "last.pt"
@@ -233,19 +233,27 @@ def _train(cfg: TrainConfig, data: Path, out: Path, dev: torch.device, resume: b
     return out / "best.pt"
 
 
-def init_segmenter(segmenter: torch.nn.Module, source: str | os.PathLike[str],
-                   metadata: dict[str, Any]) -> None:
-    """Start ``segmenter`` from the segmenter weights of another checkpoint.
+def init_modules(modules: dict[str, torch.nn.Module], source: str | os.PathLike[str],
+                 metadata: dict[str, Any]) -> list[str]:
+    """Start a run's networks from the weights of another checkpoint (``init_from``).
+
+    The segmenter always; the generator and discriminator too when the checkpoint is a full run
+    checkpoint of the same method (to continue an adaptation with a new schedule).
 
     Parameters
     ----------
-    segmenter : torch.nn.Module
-        The freshly built segmenter of this run.
+    modules : dict
+        The freshly built networks of this run, by name.
     source : path-like
         A checkpoint file (full or exported, float16 weights are cast) or a run folder (its
         ``best.pt``).
     metadata : dict
         This run's checkpoint metadata: the source must have the same label scheme and channels.
+
+    Returns
+    -------
+    list of str
+        The names of the networks loaded.
 
     Raises
     ------
@@ -262,20 +270,26 @@ def init_segmenter(segmenter: torch.nn.Module, source: str | os.PathLike[str],
     check_compatible(ckpt["metadata"], label_scheme=metadata["label_scheme"],
                      in_channels=metadata["in_channels"], out_channels=metadata["out_channels"],
                      where=where)
-    weights = ckpt["models"].get("segmenter")
-    if weights is None:
+    if "segmenter" not in ckpt["models"]:
         raise ValueError(f"{where}: no segmenter weights")
-    have = ckpt["metadata"].get("config", {}).get("network")
-    want = metadata["config"]["network"]
+    config = ckpt["metadata"].get("config", {})
+    have, want = config.get("network"), metadata["config"]["network"]
     if have is not None and have != want:
         raise ValueError(f"{where}: network {have} differs from this config's {want}")
-    own = segmenter.state_dict()
-    weights = {k: v.to(own[k].dtype) if k in own else v for k, v in weights.items()}
-    try:
-        segmenter.load_state_dict(weights)
-    except RuntimeError as exc:
-        raise ValueError(f"{where}: weights do not fit this segmenter: "
-                         f"{str(exc).splitlines()[0]}") from None
+    names = ["segmenter"]
+    if ckpt["metadata"].get("method") == metadata["method"]:
+        names += [n for n in ("generator", "discriminator")
+                  if n in modules and n in ckpt["models"]]
+    for name in names:
+        own = modules[name].state_dict()
+        weights = {k: v.to(own[k].dtype) if k in own else v
+                   for k, v in ckpt["models"][name].items()}
+        try:
+            modules[name].load_state_dict(weights)
+        except RuntimeError as exc:
+            raise ValueError(f"{where}: {name} weights do not fit this {name}: "
+                             f"{str(exc).splitlines()[0]}") from None
+    return names
 
 
 def _check_replicas(method: Method) -> None:

@@ -167,8 +167,9 @@ def test_image_method_without_pool_and_with_authors_variant(model_study: Path,
 
 def test_init_from_starts_segmenter_from_another_run(model_study: Path, tmp_path: Path) -> None:
     from harmonstats.models.checkpoint import export_model
+    from harmonstats.models.methods import build_method
     from harmonstats.models.networks import build_segmenter
-    from harmonstats.models.train import checkpoint_metadata, init_segmenter
+    from harmonstats.models.train import checkpoint_metadata, init_modules
 
     train(load_config(tiny_config("baseline", epochs=1, steps_per_epoch=1)), model_study,
           tmp_path / "base", device="cpu", progress=False)
@@ -176,7 +177,7 @@ def test_init_from_starts_segmenter_from_another_run(model_study: Path, tmp_path
     cfg = load_config(tiny_config("image", epochs=1, steps_per_epoch=1,
                                   init_from=str(exported)))
     seg = build_segmenter(cfg)
-    init_segmenter(seg, exported, checkpoint_metadata(cfg))
+    assert init_modules({"segmenter": seg}, exported, checkpoint_metadata(cfg)) == ["segmenter"]
     half = _weights(exported)
     for k, v in seg.state_dict().items():
         assert v.dtype == torch.float32
@@ -184,12 +185,23 @@ def test_init_from_starts_segmenter_from_another_run(model_study: Path, tmp_path
     # a run folder works too (its best.pt), and the run trains from there
     best = train(cfg, model_study, tmp_path / "image", device="cpu", progress=False)
     assert load_checkpoint(best)["metadata"]["config"]["init_from"] == str(exported)
+    # a full run of the same method also hands over its generator and discriminator
+    more = load_config(tiny_config("image", epochs=1, steps_per_epoch=1,
+                                   init_from=str(tmp_path / "image")))
+    method = build_method(more, torch.device("cpu"))
+    assert init_modules(method.modules, tmp_path / "image", checkpoint_metadata(more)) == [
+        "segmenter", "generator", "discriminator"]
+    full = load_checkpoint(best)["models"]
+    for name in ("generator", "discriminator"):
+        for k, v in method.modules[name].state_dict().items():
+            assert torch.equal(v, full[name][k])
 
     wider = load_config(tiny_config("baseline", network={"channels": [8, 8, 16, 32, 64]}))
     with pytest.raises(ValueError, match="network"):
-        init_segmenter(build_segmenter(wider), tmp_path / "base", checkpoint_metadata(wider))
+        init_modules({"segmenter": build_segmenter(wider)}, tmp_path / "base",
+                     checkpoint_metadata(wider))
     parc = load_config(tiny_config("parcellation"))
     with pytest.raises(ValueError, match="label_scheme"):
-        init_segmenter(build_segmenter(parc), exported, checkpoint_metadata(parc))
+        init_modules({"segmenter": build_segmenter(parc)}, exported, checkpoint_metadata(parc))
     with pytest.raises(FileNotFoundError):
-        init_segmenter(seg, tmp_path / "missing.pt", checkpoint_metadata(cfg))
+        init_modules({"segmenter": seg}, tmp_path / "missing.pt", checkpoint_metadata(cfg))
