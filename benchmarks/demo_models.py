@@ -27,7 +27,7 @@ from harmonstats.cohort import Cohort
 from harmonstats.io import load_nifti, read_table
 from harmonstats.labels import REGIONS, TISSUES
 from harmonstats.measures.extract import measure_cohort
-from harmonstats.models.apply import load_segmenter, parcellate, segment_images
+from harmonstats.models.apply import find_images, load_segmenter, parcellate, segment_images
 from harmonstats.report.pipeline import DEMO, demo_study
 from harmonstats.report.segment import demo_models
 
@@ -68,15 +68,16 @@ def main() -> None:
         models[name] = Path(path)
     if not models:
         raise SystemExit("no demo checkpoints found; run scripts/train_demo_models.sh")
-    cohort = Cohort.from_bids(root)
-    images = {pid: Path(str(cohort.image_path(pid))) for pid in cohort.subjects}
+    images = find_images(root)
     t0 = time.perf_counter()
     for name, path in models.items():
         segment_images(path, images, root, method=name, parcellation=parcellation,
                        progress=False)
-    print(f"segmented {len(cohort.subjects)} subjects x {len(models)} models in "
+    print(f"segmented {len(images)} subjects x {len(models)} models in "
           f"{time.perf_counter() - t0:.0f} s")
-    cohort = Cohort.from_bids(root)
+    # only the methods evaluated here: other derivatives (e.g. an interrupted earlier run) are
+    # left alone
+    cohort = Cohort.from_bids(root, methods=["original", "truth", *models])
     df = measure_cohort(cohort, thickness="laplace", reference="truth", jobs=a.jobs,
                         progress=False)
     tissues = [n for v, n in TISSUES.items() if v]

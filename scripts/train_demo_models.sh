@@ -2,12 +2,13 @@
 # Train the built-in demo's seven models (models/demo/*.yaml) and export each to models/demo/<name>.pt
 # (float16 segmenter weights + metadata; about 3 MB each).
 #
-#   bash scripts/train_demo_models.sh                   # all seven, CPU here (about 1.5 h on 2 cores)
+#   bash scripts/train_demo_models.sh                   # all seven, CPU here (about 2.5 h on 2 cores)
 #   MODELS="baseline_aug parcellation" bash scripts/train_demo_models.sh
 #   DEVICE=cuda bash scripts/train_demo_models.sh       # on a GPU
 #
 # The training study is synthetic (48 + 48 subjects at 64^3 / 0.5 mm, seed 1), distinct from the
-# demo study (seed 0) that the report segments. A killed run resumes where it stopped.
+# demo study (seed 0) that the report segments. A killed run resumes where it stopped. The latent
+# and image models start from the exported baselines (init_from), so the baselines come first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
