@@ -17,6 +17,7 @@ missing) with each of them and prints, against the ``truth`` label maps that no 
 from __future__ import annotations
 
 import argparse
+import shutil
 import time
 from pathlib import Path
 
@@ -57,7 +58,8 @@ def main() -> None:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--also", nargs="+", default=[], metavar="NAME=CHECKPOINT",
                    help="evaluate further checkpoints beside the demo models, e.g. a model "
-                        "trained on the target cohort's truth (the ceiling of target Dice)")
+                        "trained on the target cohort's truth (the ceiling of target Dice); "
+                        "their label maps are removed at the end")
     a = p.parse_args()
     root, _ = demo_study(a.study, DEMO, jobs=a.jobs)
     models, parcellation = demo_models(a.models)
@@ -110,6 +112,8 @@ def main() -> None:
         print(per_region.round(3).to_string())
         print(f"min {per_region.min():.3f}  max {per_region.max():.3f}  "
               f"mean {per_region.mean():.3f}")
+    for item in a.also:  # the demo report would otherwise take them for methods of the study
+        shutil.rmtree(root / "derivatives" / item.partition("=")[0], ignore_errors=True)
 
 
 if __name__ == "__main__":
