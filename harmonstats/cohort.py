@@ -205,6 +205,15 @@ class Cohort:
         """Check every file; raise ValueError/FileNotFoundError naming subject, file and problem."""
         tissue = get_scheme(self.scheme)
         region = get_scheme(self.region_scheme, kind="region")
+        for method in self.methods:
+            missing = [pid for pid in self.subjects if not self.label_path(method, pid).is_file()]
+            if missing:
+                raise FileNotFoundError(
+                    f"sub-{missing[0]} label map ({method}): file not found: "
+                    f"{self.label_path(method, missing[0])} (method {method!r} has no label map "
+                    f"for {len(missing)} of {len(self.subjects)} subjects; if a segmentation was "
+                    "interrupted, rerun it or remove that method's files)"
+                )
         for pid in self.subjects:
             ref_shape: tuple[int, ...] | None = None
             ref_affine = np.eye(4)

@@ -75,7 +75,8 @@ def test_bad_participants_file_is_named(tiny_study):
 
 def test_missing_file_names_subject(tiny_study):
     (tiny_study / "sub-s02/anat/sub-s02_desc-original_dseg.nii.gz").unlink()
-    with pytest.raises(FileNotFoundError, match=r"sub-s02 label map \(original\).*not found"):
+    with pytest.raises(FileNotFoundError, match=r"sub-s02 label map \(original\).*not found.*"
+                       r"no label map for 1 of 4 subjects"):
         Cohort.from_bids(tiny_study)
 
 
