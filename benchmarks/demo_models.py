@@ -66,7 +66,8 @@ def main() -> None:
     for item in a.also:
         name, sep, path = item.partition("=")
         if not sep or not name or not Path(path).exists():
-            raise SystemExit(f"--also {item!r}: expected NAME=CHECKPOINT of an existing file")
+            raise SystemExit(f"--also {item!r}: expected NAME=CHECKPOINT, an existing file "
+                             "or run folder")
         models[name] = Path(path)
     if not models:
         raise SystemExit("no demo checkpoints found; run scripts/train_demo_models.sh")

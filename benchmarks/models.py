@@ -106,7 +106,7 @@ def agreement(study: Path) -> None:
     from harmonstats.report.segment import demo_models
 
     root, _ = demo_study(study, DEMO, jobs=2)
-    cohort = Cohort.from_bids(root)
+    cohort = Cohort.from_bids(root, methods=["truth"])  # not every derivatives folder
     models, _ = demo_models()
     print(f"{'model':<14}{'voxels differing':>18}{'Dice fp32':>11}{'Dice bf16':>11}"
           f"{'time fp32/bf16':>16}")

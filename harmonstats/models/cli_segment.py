@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda")
     parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"),
                         help="network arithmetic: auto is bf16 on CUDA, fp32 on CPU; bf16 on a "
-                        "CPU with native bfloat16 is about 2.5x faster")
+                        "CPU with native bfloat16 is about 2x faster")
     parser.add_argument("--overwrite", action="store_true", help="redo subjects already done")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 

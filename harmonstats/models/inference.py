@@ -52,7 +52,7 @@ def predict_probabilities(model: nn.Module, image: torch.Tensor, *, roi: int, ov
     precision : str
         ``auto``, ``fp32`` or ``bf16`` (autocast; softmax and blending stay in float32). On a CPU
         with native bfloat16 (AVX512-BF16, AMX) ``bf16`` is several times faster; see
-        ``benchmarks/models.py --parts precision`` for its agreement with float32.
+        ``benchmarks/models.py --parts agreement`` for its agreement with float32.
 
     Returns
     -------

@@ -182,10 +182,11 @@ def test_init_from_starts_segmenter_from_another_run(model_study: Path, tmp_path
     for k, v in seg.state_dict().items():
         assert v.dtype == torch.float32
         torch.testing.assert_close(v, half[k].float(), rtol=0, atol=0)
-    # a run folder works too (its best.pt), and the run trains from there
+    # the run trains from there
     best = train(cfg, model_study, tmp_path / "image", device="cpu", progress=False)
     assert load_checkpoint(best)["metadata"]["config"]["init_from"] == str(exported)
-    # a full run of the same method also hands over its generator and discriminator
+    # a run folder (its best.pt) of the same method also hands over its generator and
+    # discriminator
     more = load_config(tiny_config("image", epochs=1, steps_per_epoch=1,
                                    init_from=str(tmp_path / "image")))
     method = build_method(more, torch.device("cpu"))
