@@ -47,6 +47,8 @@ import scipy.sparse as sp
 from scipy import ndimage
 from scipy.sparse.linalg import LinearOperator, cg, spsolve_triangular
 
+from harmonstats.measures.distance import check_ribbon, feet
+
 __all__ = ["laplace_thickness"]
 
 _GM, _INNER, _OUTER = 0, 1, 2
@@ -87,16 +89,7 @@ def laplace_thickness(
     ----------
     Yezzi & Prince (2003), IEEE TMI 22(10), 1332-1339.
     """
-    gm = np.asarray(gm, dtype=bool)
-    inner = np.asarray(inner, dtype=bool)
-    if gm.ndim != 3 or gm.shape != inner.shape:
-        raise ValueError(f"gm and inner must be 3D masks of one shape, got {gm.shape} and "
-                         f"{inner.shape}")
-    h = np.asarray(spacing, dtype=np.float64)
-    if h.shape != (3,) or not np.all(np.isfinite(h)) or np.any(h <= 0):
-        raise ValueError(f"spacing must be 3 positive numbers (mm), got {tuple(spacing)}")
-    if np.any(gm & inner):
-        raise ValueError("gm and inner masks overlap")
+    gm, inner, h = check_ribbon(gm, inner, spacing)
     out = np.full(gm.shape, np.nan)
     if not gm.any():
         return out
@@ -277,10 +270,7 @@ def _split_banks(gm: np.ndarray, inner: np.ndarray, kind: np.ndarray, nb: np.nda
     """
     if not inner.any():
         return kind
-    nearest = ndimage.distance_transform_edt(~inner, sampling=tuple(h), return_distances=False,
-                                             return_indices=True)
-    coords = np.argwhere(gm)
-    foot = np.stack([nearest[a][gm] for a in range(3)], axis=1)
+    coords, foot = feet(inner, gm, h)
     vec = (coords - foot) * h
     kind = kind.copy()
     rows = np.arange(len(coords))

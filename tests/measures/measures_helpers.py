@@ -20,6 +20,15 @@ def radius_grid(n: int = N, spacing: tuple[float, float, float] = SPACING) -> np
     return np.sqrt(x**2 + y**2 + z**2)
 
 
+def shell(r1: float, r2: float, spacing: tuple[float, float, float], n: int
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """GM (``r1 <= r < r2``, mm from the grid centre) and WM (``r < r1``) masks of an n^3 grid."""
+    axes = [(np.arange(n) - (n - 1) / 2) * h for h in spacing]
+    x, y, z = np.meshgrid(*axes, indexing="ij")
+    r = np.sqrt(x**2 + y**2 + z**2)
+    return (r >= r1) & (r < r2), r < r1
+
+
 def ball_brain(r_wm: float, r_gm: float, r_csf: float = 6.5) -> np.ndarray:
     """7-tissue map: deep GM core, WM ball, cortical GM shell, CSF shell, background."""
     r = radius_grid()
