@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from harmonstats.synth.acquisition import DOMAINS, Domain
 from harmonstats.synth.demographics import draw_participants
+from harmonstats.synth.folding import Folding
 from harmonstats.synth.model import LanguageModel, ThicknessModel
 from harmonstats.synth.study import TRUTH_COLUMNS, synthesize_study
 from harmonstats.synth.subject import SubjectSpec, SubjectVolumes, synthesize_subject
@@ -44,6 +45,7 @@ __all__ = [
     "DOMAINS",
     "TRUTH_COLUMNS",
     "Domain",
+    "Folding",
     "LanguageModel",
     "SubjectSpec",
     "SubjectVolumes",

@@ -1,20 +1,32 @@
-"""Voxelise a synthetic brain at sub-voxel precision: tissue labels, regions, partial volumes.
+"""Voxelise a synthetic brain at sub-voxel precision: labels, true thickness, partial volumes.
 
 The continuous shape of :class:`~harmonstats.synth.geometry.BrainGeometry` is sampled on a grid
-``factor`` times finer than the output grid (default 2: 0.25 mm for 0.5 mm voxels). On the fine
-grid, two Euclidean distance transforms give the signed distance from the folded WM surface:
-the distance to the nearest fine voxel across the surface, less how far beyond that voxel's
-centre the WM level function puts the surface, so the surface is not snapped to fine voxels. The
-signed distance is averaged over the ``factor^3`` fine voxels of each output voxel, which gives
-the distance at the output voxel's centre to a fraction of a fine voxel, and every voxel whose
-distance lies in ``[0, T]`` is cortex, ``T`` being the thickness of the voxel's region. The ribbon
-thickness is therefore realised to well under a voxel: differences of 0.1-0.2 mm between subjects
-or label sets change the number of cortical voxels by the expected amount on average. Before
-that, the WM is opened (convex edges rounded to 1 mm, slivers thinner than 2 mm removed, such as
-the one the fissure leaves at a pole) and closed (concave corners rounded to the thickest ribbon),
-both on the signed distance: no ribbon folds round a sharp WM edge or into a sharp corner. The fine
-label map also gives each output voxel's tissue fractions, from which images get their partial
-volume.
+``factor`` times finer than the output grid (default 2: 0.25 mm for 0.5 mm voxels), over the box
+that holds the brain. On the fine grid, Euclidean distance transforms give signed distances
+(mm), each to the tangent plane of its level function at the nearest fine voxel across the
+surface (:func:`harmonstats.measures.distance.signed_distance`), so no surface is snapped to
+fine voxels:
+
+- ``pial``: to the outer surface of the cortex, i.e. to the CSF of the tissue level or to the
+  closed parts of the sulci, the sheets where two banks touch (a sheet has no thickness: the
+  distance is taken to a tube of half a fine voxel around it, plus that half voxel);
+- the WM is the tissue farther from the pial surface than the local thickness;
+- ``depth``: to the WM side (the WM, which also holds the corpus callosum and a collar around
+  the brainstem: no cortex covers them).
+
+Every voxel between the two surfaces is cortex, and its *true thickness* is ``depth + pial``:
+the length of the straight segment from the WM to the pial surface through it, the same for
+every point of that segment, exact where the two surfaces are parallel (the WM is built at the
+local thickness from the pial surface) and the two banks of a touching sulcus each keep their
+own. Both distances are averaged over the ``factor^3`` fine voxels of each output voxel, which
+gives them at the output voxel's centre to a fraction of a fine voxel; a voxel is cortex when
+its centre lies between the surfaces, so the ribbon's thickness is realised to well under a
+voxel. The fine label map also gives each output voxel's tissue fractions, from which images get
+their partial volume, and the share of its fine voxels whose nearest pial surface is a sheet
+(its bank touches the opposite bank).
+
+Cost: five distance transforms on the fine grid dominate; about as many voxels, so as much time,
+as the brain's box holds (see :mod:`harmonstats.synth` for the figures).
 """
 
 from __future__ import annotations
@@ -26,15 +38,16 @@ import numpy as np
 from scipy import ndimage
 
 from harmonstats.labels import TISSUES
+from harmonstats.measures.distance import FAR as _FAR
+from harmonstats.measures.distance import signed_distance
 from harmonstats.synth.geometry import BrainGeometry
 
-__all__ = ["Anatomy", "block_mean", "build_anatomy", "grid_axes", "label_tissues",
-           "signed_distance"]
+__all__ = ["Anatomy", "block_mean", "build_anatomy", "grid_axes", "label_tissues"]
 
 _CSF, _CGM, _WM, _DGM, _CBL, _BS = 1, 2, 3, 4, 5, 6
-_FAR = 1.0e3
-#: Radius (mm) to which convex WM edges are rounded.
-_OPENING_MM = 1.0
+#: Ventricles and deep GM keep at least this much WM (mm) between them and the cortex.
+_DEEP_MM = 1.0
+_STRUCTURES = ("envelope", "ventricles", "dgm", "cerebellum", "brainstem")
 
 
 @dataclass(frozen=True)
@@ -50,14 +63,18 @@ class Anatomy:
     fractions : numpy.ndarray of float32, shape (7, X, Y, Z)
         Share of each tissue class (label order) in each voxel.
     depth : numpy.ndarray of float32
-        Signed distance (mm) of each voxel centre from the WM surface (negative inside WM).
+        Signed distance (mm) of each voxel centre from the WM side (negative inside).
     thickness_field : numpy.ndarray of float32
-        Cortical thickness (mm) of the region each voxel's direction belongs to.
+        How far (mm) from the WM side the pial surface lies along each voxel's segment:
+        ``depth`` plus the signed distance to the pial surface (negative in CSF); on the cortex,
+        the true thickness.
+    truth : numpy.ndarray of float32
+        True cortical thickness (mm) on the true cortical GM, 0 elsewhere.
+    touching : numpy.ndarray of bool
+        True cortical GM on a bank that touches the opposite bank (its pial surface is a closed
+        sulcus, not CSF).
     structures : dict of numpy.ndarray
-        Envelope, ventricles, deep GM, cerebellum and brainstem masks, and the depth inside the
-        fissure (mm), at the voxel centres.
-    area_weights : numpy.ndarray, shape (11,)
-        Each region's share of the WM surface (fine-grid boundary voxels).
+        Envelope, ventricles, deep GM, cerebellum and brainstem masks at the voxel centres.
     """
 
     labels: np.ndarray
@@ -65,8 +82,9 @@ class Anatomy:
     fractions: np.ndarray
     depth: np.ndarray
     thickness_field: np.ndarray
+    truth: np.ndarray
+    touching: np.ndarray
     structures: dict[str, np.ndarray]
-    area_weights: np.ndarray
 
 
 def grid_axes(shape: int, spacing: float, factor: int = 1) -> np.ndarray:
@@ -92,20 +110,22 @@ def label_tissues(
     wm_shift: np.ndarray | float = 0.0,
     pial_shift: np.ndarray | float = 0.0,
 ) -> np.ndarray:
-    """Tissue labels from the signed WM distance, the thickness field and the structure masks.
+    """Tissue labels from the signed WM distance, the pial depth and the structure masks.
 
     Parameters
     ----------
     depth : numpy.ndarray
-        Signed distance from the WM surface (mm).
+        Signed distance from the WM side (mm, negative inside).
     thickness : numpy.ndarray
-        Cortical thickness at each voxel (mm).
+        How far from the WM side the pial surface lies along each voxel's segment (mm): a voxel
+        outside the WM is cortex when ``depth <= thickness``, CSF beyond.
     structures : mapping
-        Boolean masks ``envelope``, ``ventricles``, ``dgm``, ``cerebellum``, ``brainstem``, and
-        ``fissure``: how far (mm) each voxel lies inside the interhemispheric fissure.
+        Boolean masks ``envelope``, ``ventricles``, ``dgm``, ``cerebellum``, ``brainstem``.
     wm_shift, pial_shift : float or numpy.ndarray
         Moves of the WM/cortex and cortex/CSF boundaries outwards (mm); a positive
-        ``pial_shift`` grows the cortex into the CSF (never into other tissues).
+        ``pial_shift`` grows the cortex into the CSF (never into other tissues; where two banks
+        touch there is no CSF to grow into). Only cortical boundaries move: where bare WM meets
+        CSF, ``wm_shift`` does not apply.
 
     Returns
     -------
@@ -113,51 +133,31 @@ def label_tissues(
         Labels of :data:`harmonstats.labels.TISSUES`.
     """
     env = structures["envelope"]
-    wm = depth < wm_shift
+    # The WM boundary moves only where cortex lies beyond it, not where bare WM meets CSF (the
+    # corpus callosum's top): only cortical boundaries move.
+    wm = np.where(thickness - depth > _DEEP_MM, depth < wm_shift, depth < 0.0)
     labels = np.where(env, _CSF, 0).astype(np.uint8)
-    # The middle of the interhemispheric fissure, beyond the ribbons of its two walls, is CSF
-    # down to the corpus callosum: the ribbon does not cover the callosum's top.
-    fissure_gap = structures["fissure"] > thickness + pial_shift
-    labels[env & ~wm & (depth <= thickness + pial_shift) & ~fissure_gap] = _CGM
+    labels[env & ~wm & (depth <= thickness + pial_shift)] = _CGM
     labels[wm] = _WM
-    labels[wm & structures["ventricles"]] = _CSF
-    labels[wm & structures["dgm"]] = _DGM
+    # Ventricles and deep GM lie within the WM, never against the cortex.
+    deep = depth < -_DEEP_MM
+    labels[deep & structures["ventricles"]] = _CSF
+    labels[deep & structures["dgm"]] = _DGM
     labels[structures["cerebellum"]] = _CBL
     labels[structures["brainstem"] & env] = _BS
     return labels
 
 
-def signed_distance(level: np.ndarray, h: float) -> np.ndarray:
-    """Signed distance (mm, negative inside) to the surface where ``level`` crosses zero.
-
-    Euclidean distance transforms give the distance to the nearest fine voxel across the
-    surface; it is corrected by where the level function (about a distance in mm near the
-    surface) puts the surface beyond that voxel's centre, so the surface is not snapped to
-    the voxels of the grid of spacing ``h`` (mm).
-    """
-    inside = level < 0.0
-    d_in, near_out = ndimage.distance_transform_edt(inside, sampling=h, return_indices=True)
-    d_out, near_in = ndimage.distance_transform_edt(~inside, sampling=h, return_indices=True)
-    past_in = np.clip(level[tuple(near_in)], -h, 0.0)
-    past_out = np.clip(level[tuple(near_out)], 0.0, h)
-    return np.where(inside, past_out - d_in, d_out + past_in).astype(np.float32)
-
-
-def _smooth_surface(level: np.ndarray, h: float, *, opening: float, closing: float
-                    ) -> np.ndarray:
-    """Signed distance to the WM after a morphological opening, then a closing (radii in mm).
-
-    The opening rounds every convex WM edge to a radius of at least ``opening`` and removes
-    WM thinner than twice that (the sliver the fissure leaves at a pole); the closing rounds
-    every concave corner (a pit's floor, where two slits cross) to at least ``closing``, the
-    thickest ribbon, so that every point of the ribbon has one nearest WM point and the ribbon
-    on a pit's floor meets the ribbons on its walls without a fold. Each step works on the
-    signed distance, so the surface stays sub-voxel.
-    """
-    eroded = signed_distance(level, h) + opening
-    opened = signed_distance(signed_distance(eroded, h) - opening, h)
-    dilated = signed_distance(opened - closing, h)
-    return signed_distance(dilated + closing, h)
+def _distance_across(level: np.ndarray, where: np.ndarray, h: float, past) -> np.ndarray:
+    """Distance from the ``where`` voxels to the nearest voxel outside them, corrected by how
+    far (``past`` of the level there, mm) that voxel's centre lies beyond the surface."""
+    if where.all() or not where.any():
+        return np.full(level.shape, _FAR, dtype=np.float32)
+    dist, near = ndimage.distance_transform_edt(where, sampling=h, return_indices=True)
+    out = dist.astype(np.float32)
+    del dist
+    out += np.where(where, past(level[tuple(near)]), 0.0).astype(np.float32)
+    return out
 
 
 def _fractions(fine_labels: np.ndarray, factor: int, n_classes: int) -> np.ndarray:
@@ -172,18 +172,40 @@ def _fractions(fine_labels: np.ndarray, factor: int, n_classes: int) -> np.ndarr
 
 
 def _crop(geom: BrainGeometry, axes: list[np.ndarray], spacing: float) -> list[slice]:
-    """Output-voxel index ranges holding the cerebral envelope, with a 2-voxel margin."""
+    """Output-voxel index ranges holding the brain, with a 2-voxel margin; down to the bottom
+    of the field along z, where the brainstem leaves it."""
     out = []
     centres, half = geom.world_box()
     for a, centre in enumerate(centres):
-        lo = np.searchsorted(axes[a], centre - half[a] - 2 * spacing)
+        lo = 0 if a == 2 else np.searchsorted(axes[a], centre - half[a] - 2 * spacing)
         hi = np.searchsorted(axes[a], centre + half[a] + 2 * spacing)
         out.append(slice(int(max(lo, 0)), int(min(hi, len(axes[a])))))
     return out
 
 
+def _fields(geom: BrainGeometry, axes: list[np.ndarray], *, cortex: bool = True,
+            chunk: int = 16) -> dict[str, np.ndarray]:
+    """The structure masks and (with ``cortex``) :meth:`BrainGeometry.cortex_fields` on a grid,
+    slab by slab (their temporaries then take a few slabs' memory, not the grid's)."""
+    shape = tuple(len(a) for a in axes)
+    out: dict[str, np.ndarray] = {}
+    for start in range(0, shape[0], chunk):
+        part = slice(start, min(start + chunk, shape[0]))
+        x, y, z = geom.brain_coordinates(axes[0][part, None, None], axes[1][None, :, None],
+                                         axes[2][None, None, :])
+        values = geom.structures(x, y, z)
+        if cortex:
+            values |= geom.cortex_fields(x, y, z)
+        for key, value in values.items():
+            if key not in out:
+                out[key] = np.empty(shape, dtype=value.dtype)
+            out[key][part] = np.broadcast_to(value, out[key][part].shape)
+    return out
+
+
 def build_anatomy(
-    geom: BrainGeometry, shape: tuple[int, int, int], spacing: float, *, factor: int = 2
+    geom: BrainGeometry, shape: tuple[int, int, int], spacing: float, *, factor: int = 2,
+    tile_voxels: int = 24_000_000,
 ) -> Anatomy:
     """Voxelise ``geom`` on a grid of ``shape`` voxels of ``spacing`` mm (see module docstring).
 
@@ -197,43 +219,141 @@ def build_anatomy(
         Output voxel size (mm).
     factor : int
         Sub-sampling factor of the fine grid.
+    tile_voxels : int
+        Largest number of fine voxels held at once (about 100 bytes each at the peak): a
+        larger brain is voxelised in columns (tiles along x and y, each with a margin that
+        holds everything the result within it depends on: the opening's two radii and twice
+        the thickest cortex), which bounds the memory at the cost of computing the margins
+        more than once (a real-size brain at 0.5 mm: 12 tiles, about 3 times the work).
     """
+    shape = (int(shape[0]), int(shape[1]), int(shape[2]))
     h = spacing / factor
     axes = [grid_axes(n, spacing) for n in shape]
-    fine_axes = [grid_axes(n, spacing, factor) for n in shape]
     crop = _crop(geom, axes, spacing)
-    fine_crop = [slice(c.start * factor, c.stop * factor) for c in crop]
-    fx, fy, fz = (fine_axes[a][fine_crop[a]] for a in range(3))
-    fx, fy, fz = geom.brain_coordinates(fx[:, None, None], fy[None, :, None], fz[None, None, :])
+    coarse = _fields(geom, [a[c] for a, c in zip(axes, crop, strict=True)])
+    structures = {k: _embed(coarse[k], shape, crop, False) for k in _STRUCTURES}
+    scale = _crown_fundus_scale(coarse)
+    del coarse
 
-    depth_crop = _smooth_surface(geom.wm_level(fx, fy, fz), h,
-                                 opening=_OPENING_MM, closing=float(geom.thickness.max()))
-    wm = depth_crop < 0.0
-    regions_crop = geom.regions(fx, fy, fz)
-    surface = wm & ndimage.binary_dilation(~wm)
-    counts = np.bincount(regions_crop[surface], minlength=12)[1:].astype(float)
-    area_weights = counts / max(counts.sum(), 1.0)
+    depth = np.full(shape, _FAR, dtype=np.float32)
+    thickness_field = np.zeros(shape, dtype=np.float32)
+    touching_share = np.zeros(shape, dtype=np.float32)
+    fractions = np.zeros((len(TISSUES), *shape), dtype=np.float32)
+    fractions[0] = 1.0
+    margin = int(np.ceil((2.0 * geom.lip + 2.0 * (geom.sulci.thickness_cap + 1.0)) / spacing))
+    for inner, outer in _tiles(crop, margin, tile_voxels // factor**3):
+        fine_axes = [grid_axes(n, spacing, factor)[o.start * factor:o.stop * factor]
+                     for n, o in zip(shape, outer, strict=True)]
+        tile = _voxelise_fine(geom, fine_axes, h, scale)
+        keep = tuple(slice((i.start - o.start) * factor, (i.stop - o.start) * factor)
+                     for i, o in zip(inner, outer, strict=True))
+        depth[inner] = block_mean(tile["depth"][keep], factor)
+        thickness_field[inner] = block_mean(tile["reach"][keep], factor)
+        touching_share[inner] = block_mean(tile["touching"][keep], factor)
+        fractions[(slice(None), *inner)] = _fractions(tile["labels"][keep], factor,
+                                                      len(TISSUES))
+        del tile
 
-    fine_shape = tuple(n * factor for n in shape)
-    fine_depth = np.full(fine_shape, _FAR, dtype=np.float32)
-    fine_depth[tuple(fine_crop)] = depth_crop
-    fine_thick = np.zeros(fine_shape, dtype=np.float32)
-    fine_thick[tuple(fine_crop)] = geom.thickness[regions_crop - 1]
-    gx, gy, gz = (fine_axes[a] for a in range(3))
-    fine_struct = geom.structures(
-        *geom.brain_coordinates(gx[:, None, None], gy[None, :, None], gz[None, None, :]))
-    fine_labels = label_tissues(fine_depth, fine_thick, fine_struct)
-    fractions = _fractions(fine_labels, factor, len(TISSUES))
-
-    depth = block_mean(fine_depth, factor).astype(np.float32)
-    cx, cy, cz = geom.brain_coordinates(axes[0][:, None, None], axes[1][None, :, None],
-                                        axes[2][None, None, :])
-    region_all = geom.regions(cx, cy, cz)
-    thickness_field = geom.thickness[region_all - 1].astype(np.float32)
-    structures = {k: np.broadcast_to(v, tuple(shape)).copy()
-                  for k, v in geom.structures(cx, cy, cz).items()}
     labels = label_tissues(depth, thickness_field, structures)
-    regions = np.where(labels == _CGM, region_all, 0).astype(np.uint8)
+    cortex = labels == _CGM
+    cx, cy, cz = geom.brain_coordinates(axes[0][crop[0], None, None],
+                                        axes[1][None, crop[1], None],
+                                        axes[2][None, None, crop[2]])
+    regions = np.zeros(shape, dtype=np.uint8)
+    regions[tuple(crop)] = np.broadcast_to(geom.regions(cx, cy, cz),
+                                           tuple(c.stop - c.start for c in crop))
+    regions[~cortex] = 0
+    truth = np.where(cortex, thickness_field, 0.0).astype(np.float32)
     return Anatomy(labels=labels, regions=regions, fractions=fractions, depth=depth,
-                   thickness_field=thickness_field, structures=structures,
-                   area_weights=area_weights)
+                   thickness_field=thickness_field, truth=truth,
+                   touching=cortex & (touching_share > 0.5), structures=structures)
+
+
+def _crown_fundus_scale(fields: Mapping[str, np.ndarray]) -> float:
+    """Factor that keeps the cortex's mean thickness at the drawn regional thicknesses' mean.
+
+    Crowns and fundi redistribute thickness within a region; the mean is taken over the
+    would-be cortex of a coarse grid (pial distance from the level functions themselves).
+    """
+    pial = np.minimum(-fields["tissue"], fields["sheet"])
+    ribbon = (pial >= 0.0) & (pial <= fields["thickness"])
+    if not ribbon.any():
+        return 1.0
+    return float(fields["regional"][ribbon].mean() / fields["thickness"][ribbon].mean())
+
+
+def _tiles(crop: list[slice], margin: int, most: int
+           ) -> list[tuple[tuple[slice, ...], tuple[slice, ...]]]:
+    """Columns (tiles along x and y, whole z) of the crop: ``(inner, outer)`` output-voxel
+    slices, ``outer`` adding ``margin`` voxels on each side (within the crop); each outer tile
+    holds at most about ``most`` voxels."""
+    size = [c.stop - c.start for c in crop]
+    if np.prod(size) <= most:
+        return [(tuple(crop), tuple(crop))]
+    side = max(8, int(np.sqrt(most / size[2])) - 2 * margin)
+    out: list[tuple[tuple[slice, ...], tuple[slice, ...]]] = []
+    for x0 in range(crop[0].start, crop[0].stop, side):
+        for y0 in range(crop[1].start, crop[1].stop, side):
+            inner = (slice(x0, min(x0 + side, crop[0].stop)),
+                     slice(y0, min(y0 + side, crop[1].stop)), crop[2])
+            outer = (*(slice(max(i.start - margin, c.start), min(i.stop + margin, c.stop))
+                       for i, c in zip(inner[:2], crop[:2], strict=True)), crop[2])
+            out.append((inner, outer))
+    return out
+
+
+def _opened(level: np.ndarray, h: float, radius: float) -> np.ndarray:
+    """Signed distance to the tissue after a morphological opening of ``radius`` mm.
+
+    The opening removes tissue thinner than two radii and rounds every convex edge to the
+    radius (the lips of the sulci already are; this also catches the tips of the hemispheres
+    beside the fissure), so that no WM core thins to nothing under a cap of cortex. It works on
+    signed distances, so the surface stays sub-voxel.
+    """
+    eroded = signed_distance(level, h) + np.float32(radius)
+    dilated = signed_distance(eroded, h) - np.float32(radius)
+    del eroded
+    return signed_distance(dilated, h)
+
+
+def _voxelise_fine(geom: BrainGeometry, axes: list[np.ndarray], h: float, scale: float
+                   ) -> dict[str, np.ndarray]:
+    """The fine-grid fields of one tile: signed WM distance ``depth``, ``reach`` (depth plus
+    pial distance), fine ``labels`` and ``touching`` (cortex whose pial surface is a sheet)."""
+    fine = _fields(geom, axes)
+    pial = -_opened(fine.pop("tissue"), h, geom.lip)
+    sheet = fine.pop("sheet")
+    if np.isfinite(sheet).any():
+        # A sheet has no thickness: the distance to it is the distance to a tube of half a
+        # fine voxel around it, plus that half voxel.
+        tube = sheet - h / 2.0
+        inside = tube < 0.0
+        to_sheet = np.where(inside, sheet,
+                            _distance_across(tube, ~inside, h, lambda v: np.clip(v, -h, 0.0))
+                            + h / 2.0)
+        del tube, inside
+    else:
+        to_sheet = np.full(sheet.shape, _FAR, dtype=np.float32)
+    del sheet
+    touching = to_sheet < pial
+    np.minimum(pial, to_sheet, out=pial)
+    del to_sheet
+    local = fine.pop("thickness") * np.float32(scale)
+    inner = np.minimum(local - pial, fine.pop("wm_extra"))
+    del local
+    depth = signed_distance(inner, h)
+    del inner
+    reach = depth + pial
+    del pial
+    labels = label_tissues(depth, reach, fine)
+    touching &= labels == _CGM
+    return {"depth": depth, "reach": reach, "labels": labels, "touching": touching}
+
+
+def _embed(values: np.ndarray, shape: tuple[int, ...], crop: list[slice], fill: object
+           ) -> np.ndarray:
+    """``values`` of the crop placed in a full grid filled with ``fill`` elsewhere."""
+    dtype = np.bool_ if isinstance(fill, bool) else np.float32
+    out: np.ndarray = np.full(shape, fill, dtype=dtype)
+    out[tuple(crop)] = values
+    return out

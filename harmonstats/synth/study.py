@@ -12,6 +12,10 @@ Layout::
       sub-<id>/anat/sub-<id>_desc-original_dseg.nii.gz
       sub-<id>/anat/sub-<id>_desc-truth_dseg.nii.gz
       sub-<id>/anat/sub-<id>_desc-regions_dseg.nii.gz
+      sub-<id>/anat/sub-<id>_desc-thickness.nii.gz   (true cortical thickness of each voxel of
+                                                      the true cortical GM, mm; 0 elsewhere)
+      sub-<id>/anat/sub-<id>_desc-touching_mask.nii.gz   (true cortical GM on banks that touch
+                                                          the opposite bank: 1, else 0)
 
 Randomness: ``numpy.random.SeedSequence(seed)`` spawns one stream for the demographics and one
 per subject, so a subject's files do not depend on how many processes (``jobs``) wrote them or
@@ -41,6 +45,7 @@ from harmonstats.synth.demographics import (
     SOURCE_PRETERM_SHARE,
     draw_participants,
 )
+from harmonstats.synth.folding import Folding
 from harmonstats.synth.model import (
     REGION_NAMES,
     LanguageModel,
@@ -99,15 +104,20 @@ def _prepare_folder(out: Path, overwrite: bool) -> None:
         path.unlink()
 
 
-def _write_subject(spec: SubjectSpec, seed: np.random.SeedSequence, out: Path, shape: int,
-                   spacing: float) -> tuple[dict[str, Any], float]:
-    vol = synthesize_subject(spec, shape=shape, spacing=spacing, seed=seed)
+def _write_subject(spec: SubjectSpec, seed: np.random.SeedSequence, out: Path,
+                   shape: tuple[int, int, int], spacing: float, size: str,
+                   folding: Folding | None) -> tuple[dict[str, Any], float]:
+    vol = synthesize_subject(spec, shape=shape, spacing=spacing, seed=seed, size=size,
+                             folding=folding)
     pid = spec.participant_id
     anat = out / f"sub-{pid}" / "anat"
     save_nifti(vol.t2w, vol.affine, anat / f"sub-{pid}_T2w.nii.gz")
     for desc, arr in (("original", vol.original), ("truth", vol.truth),
                       ("regions", vol.regions)):
         save_nifti(arr, vol.affine, anat / f"sub-{pid}_desc-{desc}_dseg.nii.gz")
+    save_nifti(vol.thickness_map, vol.affine, anat / f"sub-{pid}_desc-thickness.nii.gz")
+    save_nifti(vol.touching.astype(np.uint8), vol.affine,
+               anat / f"sub-{pid}_desc-touching_mask.nii.gz")
     row: dict[str, Any] = {"participant_id": pid, "cohort": spec.cohort,
                            "thickness_mean": round(vol.thickness_mean, 4)}
     row.update({f"thickness_{r}": round(v, 4) for r, v in vol.thickness.items()})
@@ -116,12 +126,14 @@ def _write_subject(spec: SubjectSpec, seed: np.random.SeedSequence, out: Path, s
     return row, round(vol.original_bias, 4)
 
 
-def _run(tasks: list[tuple[SubjectSpec, np.random.SeedSequence]], out: Path, shape: int,
-         spacing: float, jobs: int) -> Iterator[tuple[dict[str, Any], float]]:
+def _run(tasks: list[tuple[SubjectSpec, np.random.SeedSequence]], out: Path,
+         shape: tuple[int, int, int], spacing: float, jobs: int, size: str,
+         folding: Folding | None) -> Iterator[tuple[dict[str, Any], float]]:
+    args = (out, shape, spacing, size, folding)
     if jobs == 1:
-        return (_write_subject(spec, ss, out, shape, spacing) for spec, ss in tasks)
+        return (_write_subject(spec, ss, *args) for spec, ss in tasks)
     parallel = Parallel(n_jobs=jobs, return_as="generator")
-    return parallel(delayed(_write_subject)(spec, ss, out, shape, spacing) for spec, ss in tasks)
+    return parallel(delayed(_write_subject)(spec, ss, *args) for spec, ss in tasks)
 
 
 def synthesize_study(
@@ -129,7 +141,7 @@ def synthesize_study(
     *,
     n_source: int = 40,
     n_target: int = 40,
-    shape: int = 64,
+    shape: int | tuple[int, int, int] = 64,
     spacing: float = 0.5,
     seed: int = 0,
     jobs: int = 1,
@@ -137,6 +149,8 @@ def synthesize_study(
     overwrite: bool = False,
     source_preterm_share: float = SOURCE_PRETERM_SHARE,
     language: LanguageModel | None = None,
+    size: str = "fov",
+    folding: Folding | None = None,
 ) -> Path:
     """Write a synthetic two-cohort study with known truth (layout in the module docstring).
 
@@ -148,10 +162,10 @@ def synthesize_study(
         ``sub-*`` folders and the tables this function writes; ``derivatives/`` is left alone.
     n_source, n_target : int
         Numbers of subjects of the source (dHCP-like) and target (ePrime-like) cohorts (>= 1).
-    shape : int
-        Voxels per side of the cubic grid (>= 32).
+    shape : int or tuple of 3 int
+        Voxels per side of a cubic grid, or along x, y, z (each >= 32).
     spacing : float
-        Voxel size (mm); ``shape * spacing`` must be >= 28 mm.
+        Voxel size (mm); the smallest side of the field of view must be >= 28 mm.
     seed : int
         Seed of everything random; the same seed writes the same bytes.
     jobs : int
@@ -166,6 +180,12 @@ def synthesize_study(
     language : LanguageModel, optional
         Model of the language outcome (default :class:`LanguageModel`); recorded in
         ``truth.json``.
+    size : {"fov", "real"}
+        Brains scaled to the field of view (default), or at real neonatal size, e.g. in
+        ``shape=(256, 256, 200)`` at 0.5 mm (:func:`~harmonstats.synth.synthesize_subject`).
+    folding : Folding, optional
+        How the cortex folds, e.g. the share of touching banks (default
+        :class:`~harmonstats.synth.folding.Folding`); recorded in ``truth.json``.
 
     Returns
     -------
@@ -180,6 +200,9 @@ def synthesize_study(
     jobs = _check_count("jobs", jobs)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if size not in ("fov", "real"):
+        raise ValueError(f"size must be 'fov' or 'real', got {size!r}")
+    folding = folding or Folding()
     out = Path(out)
     _prepare_folder(out, overwrite)
 
@@ -191,18 +214,22 @@ def synthesize_study(
     specs = [SubjectSpec(r.participant_id, r.cohort, float(r.ga_birth), float(r.pma_scan), r.sex)
              for r in participants.itertuples(index=False)]
     tasks = list(zip(specs, subject_seq.spawn(len(specs)), strict=True))
-    results = list(tqdm(_run(tasks, out, shape, spacing, jobs), total=len(tasks),
+    results = list(tqdm(_run(tasks, out, shape, spacing, jobs, size, folding),
+                        total=len(tasks),
                         desc="synth", unit="subject", disable=not progress))
     rows = [row for row, _bias in results]
 
     extra = {
-        "seed": int(seed), "shape": shape, "spacing_mm": spacing,
+        "seed": int(seed), "shape": list(shape), "spacing_mm": spacing, "size": size,
+        "folding": vars(folding),
         "source_preterm_share": float(source_preterm_share),
         "original_bias_mm": {k: {"mean": m, "sd": s} for k, (m, s) in ORIGINAL_BIAS.items()},
         "original_bias_mm_by_subject": {row["participant_id"]: bias for row, bias in results},
         "domains": {name: vars(d) for name, d in DOMAINS.items()},
-        "note": "The brain is scaled to the field of view (a 32 mm field holds a brain about a "
-                "third of a real term brain); cortical thickness and CSF gaps keep real mm.",
+        "note": "size 'fov': the brain is scaled to the field of view (a 32 mm field holds a "
+                "brain 0.229 times a real term brain); size 'real': real neonatal size. "
+                "Cortical thickness and CSF gaps keep real mm. desc-thickness maps hold each "
+                "cortical voxel's true thickness (mm).",
     }
     write_table(pd.DataFrame(rows, columns=list(TRUTH_COLUMNS)), out / "truth.tsv",
                 TRUTH_COLUMNS,

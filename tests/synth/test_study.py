@@ -88,6 +88,22 @@ def test_truth_volumes_match_the_truth_labels(tiny_synth, tiny):
         assert 1.0 <= regional.min() and regional.max() <= 2.8
 
 
+def test_true_thickness_maps_beside_the_labels(tiny_synth):
+    truth = read_table(tiny_synth / "truth.tsv").set_index("participant_id")
+    for pid, row in truth.iterrows():
+        img = _load(tiny_synth, pid, "desc-thickness")
+        labels = _load(tiny_synth, pid, "desc-truth_dseg")
+        np.testing.assert_allclose(img.affine, labels.affine)
+        assert img.get_data_dtype() == np.float32
+        tmap = np.asanyarray(img.dataobj)
+        cortex = np.asanyarray(labels.dataobj) == 2
+        assert (tmap[cortex] > 0).all() and (tmap[~cortex] == 0).all()
+        assert row["thickness_mean"] == pytest.approx(float(tmap[cortex].mean()), abs=1e-4)
+        touching = np.asanyarray(_load(tiny_synth, pid, "desc-touching_mask").dataobj)
+        assert touching.dtype == np.uint8 and set(np.unique(touching)) <= {0, 1}
+        assert not (touching.astype(bool) & ~cortex).any()
+
+
 def test_truth_json_holds_the_generative_model(tiny_synth, tiny):
     model = json.loads((tiny_synth / "truth.json").read_text())["GenerativeModel"]
     t = model["thickness"]
