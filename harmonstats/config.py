@@ -212,15 +212,16 @@ class MeasuresConfig(_Strict):
 
     Attributes
     ----------
-    thickness : {"laplace", "direct"}
-        Cortical thickness method: fast Laplace/Eulerian, or ANTs DiReCT.
+    thickness : {"pbt", "laplace", "direct"}
+        Cortical thickness method: fast projection from the WM surface with buried sulci
+        reconstructed (default), fast Laplace/Eulerian, or ANTs DiReCT.
     ground_truth : str, optional
         Method whose labels are the ground truth for Dice (none: no Dice).
     jobs : int
         Worker processes for per-subject measuring.
     """
 
-    thickness: Literal["laplace", "direct"] = "laplace"
+    thickness: Literal["pbt", "laplace", "direct"] = "pbt"
     ground_truth: str | None = None
     jobs: int = Field(default=1, ge=1)
 

@@ -2,8 +2,9 @@
 
 ``measure_cohort`` / ``measure_study`` run every subject x method in parallel (processes or a
 Dask cluster), cache each result by input content, and return a long tidy table;
-``write_measures`` writes it as TSV + JSON sidecar. Thickness methods: ``laplace`` (Laplace's
-equation + Eulerian path lengths, fast, the default) and ``direct`` (ANTs DiReCT).
+``write_measures`` writes it as TSV + JSON sidecar. Thickness methods: ``pbt`` (projection from
+the WM surface with buried sulci reconstructed, fast, the default), ``laplace`` (Laplace's
+equation + Eulerian path lengths, fast) and ``direct`` (ANTs DiReCT, the field's reference).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from harmonstats.measures.extract import (
     write_measures,
 )
 from harmonstats.measures.laplace import laplace_thickness
+from harmonstats.measures.pbt import pbt_thickness
 from harmonstats.measures.subject import measure_labels
 from harmonstats.measures.thickness import cortical_thickness, nearest_region, thickness_measures
 from harmonstats.measures.volumes import tissue_volumes
@@ -29,6 +31,7 @@ __all__ = [
     "measure_labels",
     "measure_study",
     "nearest_region",
+    "pbt_thickness",
     "thickness_measures",
     "tissue_volumes",
     "write_measures",

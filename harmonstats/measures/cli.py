@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from harmonstats.measures.methods import DEFAULT_THICKNESS, THICKNESS_METHODS
+
 __all__ = ["add_arguments", "run"]
 
 
@@ -12,8 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("study", metavar="DIR", help="BIDS-like study folder")
     parser.add_argument("--methods", default=None,
                         help="comma-separated methods to measure (default: all found)")
-    parser.add_argument("--thickness", choices=("laplace", "direct"), default="laplace",
-                        help="cortical thickness method (default: laplace, fast)")
+    parser.add_argument("--thickness", choices=THICKNESS_METHODS, default=DEFAULT_THICKNESS,
+                        help=f"cortical thickness method (default: {DEFAULT_THICKNESS}, fast; "
+                             "direct: ANTs DiReCT, slow)")
     parser.add_argument("--reference", default="truth",
                         help="method Dice is computed against (default: truth; 'none' for no Dice)")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (-1: all cores)")

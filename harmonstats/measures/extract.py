@@ -24,7 +24,7 @@ from harmonstats.io import write_table
 from harmonstats.labels import REGIONS, TISSUES
 from harmonstats.measures.cache import MeasureCache, task_key
 from harmonstats.measures.subject import SubjectTask, measure_subject
-from harmonstats.measures.thickness import thickness_params
+from harmonstats.measures.thickness import DEFAULT_THICKNESS, thickness_params
 
 __all__ = ["MEASURE_COLUMNS", "measure_cohort", "measure_names", "measure_study",
            "write_measures"]
@@ -105,7 +105,7 @@ def measure_cohort(
     cohort: Any,
     *,
     methods: Sequence[str] | None = None,
-    thickness: str = "laplace",
+    thickness: str = DEFAULT_THICKNESS,
     reference: str | None = "truth",
     jobs: int = 1,
     scheduler: Any = None,
@@ -120,8 +120,9 @@ def measure_cohort(
         Participants and their label maps.
     methods : sequence of str, optional
         Methods to measure (default: all of the cohort's).
-    thickness : {"laplace", "direct"}
-        Thickness method: ``laplace`` (fast, default) or ``direct`` (ANTs DiReCT, slow).
+    thickness : {"pbt", "laplace", "direct"}
+        Thickness method: ``pbt`` (fast, default), ``laplace`` (fast) or ``direct`` (ANTs
+        DiReCT, slow).
     reference : str or None
         Method Dice is computed against (default ``truth``); None, or a method the cohort lacks
         (with a warning), gives no Dice rows. The reference method itself gets no Dice rows.

@@ -18,7 +18,7 @@ import numpy as np
 from harmonstats.io import load_nifti
 from harmonstats.labels import LabelScheme, get_scheme
 from harmonstats.measures.dice import dice_scores
-from harmonstats.measures.thickness import thickness_measures
+from harmonstats.measures.thickness import DEFAULT_THICKNESS, thickness_measures
 from harmonstats.measures.volumes import tissue_volumes
 
 __all__ = ["SubjectTask", "measure_labels", "measure_subject"]
@@ -38,7 +38,7 @@ class SubjectTask:
         Region map used for regional thickness (the method's own, else the study's).
     reference : path or None
         Reference label map for Dice (None: no Dice).
-    thickness : {"laplace", "direct"}
+    thickness : {"pbt", "laplace", "direct"}
         Thickness method.
     scheme, region_scheme : LabelScheme
         Schemes of the label and region maps.
@@ -49,7 +49,7 @@ class SubjectTask:
     labels: Path
     regions: Path | None = None
     reference: Path | None = None
-    thickness: str = "laplace"
+    thickness: str = DEFAULT_THICKNESS
     scheme: LabelScheme = field(default_factory=lambda: get_scheme("tissues7"))
     region_scheme: LabelScheme = field(
         default_factory=lambda: get_scheme("regions11", kind="region"))
@@ -61,7 +61,7 @@ def measure_labels(
     *,
     regions: np.ndarray | None = None,
     reference: np.ndarray | None = None,
-    thickness: str = "laplace",
+    thickness: str = DEFAULT_THICKNESS,
     subject: str = "",
 ) -> dict[str, float]:
     """Every measure of one 7-tissue label map held in memory.
@@ -76,7 +76,7 @@ def measure_labels(
         11-region map for regional thickness.
     reference : numpy.ndarray of int, optional
         Reference 7-tissue map for Dice.
-    thickness : {"laplace", "direct"}
+    thickness : {"pbt", "laplace", "direct"}
         Thickness method.
     subject : str
         Name used in warnings and errors.

@@ -22,8 +22,11 @@ from scipy import ndimage
 from harmonstats.labels import REGIONS, TISSUES
 from harmonstats.measures.direct import DIRECT_PARAMS, direct_thickness
 from harmonstats.measures.laplace import laplace_thickness
+from harmonstats.measures.methods import DEFAULT_THICKNESS, THICKNESS_METHODS
+from harmonstats.measures.pbt import PBT_SMOOTH_MM, pbt_thickness
 
 __all__ = [
+    "DEFAULT_THICKNESS",
     "THICKNESS_METHODS",
     "cortical_thickness",
     "nearest_region",
@@ -31,8 +34,6 @@ __all__ = [
     "thickness_params",
 ]
 
-#: Thickness methods by name.
-THICKNESS_METHODS = ("laplace", "direct")
 
 _CGM = 2
 _INNER = (3, 4, 5, 6)
@@ -40,6 +41,10 @@ _INNER = (3, 4, 5, 6)
 
 def thickness_params(method: str) -> dict[str, Any]:
     """The parameters a thickness method runs with (recorded as provenance, part of cache keys)."""
+    if method == "pbt":
+        return {"method": "pbt", "smooth_mm": PBT_SMOOTH_MM,
+                "inner": "wm+dgm+cerebellum+brainstem", "outer": "csf+background",
+                "boundary": "sub-voxel plane", "touching_banks": "reconstructed"}
     if method == "laplace":
         return {"method": "laplace", "tol": 1e-8, "inner": "wm+dgm+cerebellum+brainstem",
                 "outer": "csf+background", "boundary": "half-voxel",
@@ -54,7 +59,7 @@ def cortical_thickness(
     labels: np.ndarray,
     spacing: Sequence[float],
     *,
-    method: str = "laplace",
+    method: str = DEFAULT_THICKNESS,
     subject: str = "",
 ) -> np.ndarray:
     """Thickness (mm) at each cortical GM voxel of a 7-tissue label map, NaN elsewhere.
@@ -65,9 +70,10 @@ def cortical_thickness(
         Label map in the 7-tissue scheme.
     spacing : sequence of 3 float
         Voxel size in mm.
-    method : {"laplace", "direct"}
-        ``laplace``: Laplace's equation + Eulerian path lengths (fast default);
-        ``direct``: ANTs DiReCT.
+    method : {"pbt", "laplace", "direct"}
+        ``pbt``: projection from the WM surface with buried sulci reconstructed (fast, the
+        default); ``laplace``: Laplace's equation + Eulerian path lengths; ``direct``: ANTs
+        DiReCT.
     subject : str
         Name used in error messages.
 
@@ -77,12 +83,15 @@ def cortical_thickness(
 
     References
     ----------
-    Yezzi & Prince (2003), IEEE TMI 22(10); Das et al. (2009), NeuroImage 45(3).
+    Dahnke, Yotter & Gaser (2013), NeuroImage 65; Yezzi & Prince (2003), IEEE TMI 22(10);
+    Das et al. (2009), NeuroImage 45(3).
     """
     thickness_params(method)
     labels = np.asarray(labels)
     gm = labels == _CGM
     inner = np.isin(labels, _INNER)
+    if method == "pbt":
+        return pbt_thickness(gm, inner, spacing)
     if method == "laplace":
         return laplace_thickness(gm, inner, spacing)
     return direct_thickness(gm, inner, spacing, subject=subject)
@@ -111,7 +120,7 @@ def thickness_measures(
     regions: np.ndarray | None,
     spacing: Sequence[float],
     *,
-    method: str = "laplace",
+    method: str = DEFAULT_THICKNESS,
     subject: str = "",
 ) -> dict[str, float]:
     """Global and regional mean cortical thickness of one label map, in mm.
@@ -124,7 +133,7 @@ def thickness_measures(
         11-region map (0 = none) on the same grid; None gives NaN regional means.
     spacing : sequence of 3 float
         Voxel size in mm.
-    method : {"laplace", "direct"}
+    method : {"pbt", "laplace", "direct"}
     subject : str
         Name used in warnings and errors.
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from measures_helpers import shell
 from scipy.spatial import cKDTree
 
 from harmonstats.labels import REGIONS
@@ -49,14 +50,6 @@ def test_anisotropic_slab(spacing: tuple[float, float, float], axis: int, expect
     assert np.nanmean(th[tuple(centre)]) == pytest.approx(expected, abs=0.01)
 
 
-def shell(r1: float, r2: float, spacing: tuple[float, float, float], n: int
-          ) -> tuple[np.ndarray, np.ndarray]:
-    axes = [(np.arange(n) - (n - 1) / 2) * h for h in spacing]
-    x, y, z = np.meshgrid(*axes, indexing="ij")
-    r = np.sqrt(x**2 + y**2 + z**2)
-    return (r >= r1) & (r < r2), r < r1
-
-
 @pytest.mark.parametrize(("thickness", "spacing", "n", "tol"), [
     (2.0, (0.5, 0.5, 0.5), 40, 0.05),
     (3.0, (0.5, 0.5, 0.5), 40, 0.05),
@@ -83,7 +76,7 @@ def test_gm_island_without_wm_is_left_out() -> None:
     gm[1:3, 1:3, 20:22] = True  # floating GM, touches no WM
     labels = np.where(gm, 2, np.where(wm, 3, 0)).astype(np.uint8)
     with pytest.warns(RuntimeWarning, match="8 cortical GM voxels"):
-        out = thickness_measures(labels, None, (0.5, 0.5, 0.5), subject="s1")
+        out = thickness_measures(labels, None, (0.5, 0.5, 0.5), method="laplace", subject="s1")
     th = laplace_thickness(gm, wm, (0.5, 0.5, 0.5))
     assert np.isnan(th[1:3, 1:3, 20:22]).all()
     assert out["thickness_mean"] == pytest.approx(np.nanmean(th))
@@ -117,7 +110,7 @@ def test_regional_means_by_nearest_region() -> None:
     inner_gm = gm & (np.arange(24)[None, None, :] < 10)  # region map covers half the ribbon
     regions[:12][inner_gm[:12]] = 1
     regions[12:][inner_gm[12:]] = 9
-    out = thickness_measures(labels, regions, (0.5, 0.5, 0.5))
+    out = thickness_measures(labels, regions, (0.5, 0.5, 0.5), method="laplace")
     th = laplace_thickness(gm, wm, (0.5, 0.5, 0.5))
     assert out["thickness_frontal_l"] == pytest.approx(np.mean(th[:12][gm[:12]]))
     assert out["thickness_parietal_r"] == pytest.approx(np.mean(th[12:][gm[12:]]))
