@@ -16,13 +16,15 @@ spheres of 4-10 mm radius at 0.25 mm it is within 0.01 mm on average of the true
 (0.015 mm outside a 2.5 mm sphere), where the distance to ``c`` corrected by ``level(c)`` is
 0.02-0.03 mm too long on either side.
 
-A label mask's surface (:func:`mask_level`): a mask sampled at voxel centres is smoothed with a
-Gaussian of one voxel; for a plane, the smoothed mask is the normal distribution's CDF of the
-signed distance (the sampled and the continuous convolutions agree to about 1e-5 at that width,
-for any orientation off the grid's axes), so ``-sigma * ndtri(smoothed)`` is the signed distance
-to the plane the mask was sampled from. Along a grid axis the offset of such a plane within a
-voxel cannot be known from the mask: there the level puts the surface half way between the
-voxel centres.
+A label mask's surface (:func:`boundary_depth`): a mask sampled at voxel centres says, for a
+boundary voxel, only which of its neighbours lie beyond the surface. Taking the surface as a
+plane of known normal (from the mask smoothed by a Gaussian of one voxel, :func:`mask_normals`),
+each neighbour ahead of the voxel along the normal bounds the depth of the voxel's centre below
+it: below the neighbour's offset along the normal if the neighbour is beyond, at least that if
+not. The middle of the interval left is the expected depth for a plane sampled at random offset,
+whatever its orientation, and unlike the level of a smoothed mask it does not shift where the
+structure beyond is thin or curved. Along a grid axis the bounds leave a whole voxel: the
+surface is put half way between the voxel centres, the best a mask allows.
 """
 
 from __future__ import annotations
@@ -30,10 +32,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import ndimage, special
+from scipy import ndimage
 
-__all__ = ["FAR", "boundary_depth", "check_ribbon", "feet", "mask_level", "mask_normals",
-           "signed_distance", "tangent_distance"]
+__all__ = ["FAR", "boundary_depth", "check_ribbon", "feet", "mask_normals", "signed_distance",
+           "tangent_distance"]
 
 #: Distance (mm) returned where a set has no voxel to measure to.
 FAR = 1.0e3
@@ -160,42 +162,12 @@ def tangent_distance(level: np.ndarray, near: np.ndarray, spacing: Spacing,
                                       np.maximum(reach - np.float32(h.max()), 0.0), reach)
 
 
-def mask_level(mask: np.ndarray, spacing: Spacing, *, width: float = 1.0,
-               curved: bool = True) -> np.ndarray:
-    """Sub-voxel level function (mm, negative inside) of a mask sampled at voxel centres.
-
-    The mask smoothed by a Gaussian of one voxel (of the largest side along every axis, in
-    mm), turned into a distance through the normal CDF (module notes) and moved back by the
-    shift smoothing gives a curved surface; within about two voxels of the surface it is the
-    signed distance, beyond that it saturates (at +-2.6 voxels).
-    """
-    h = _spacing(spacing)
-    sigma = float(h.max()) * width
-    smooth = ndimage.gaussian_filter(np.asarray(mask, dtype=np.float32), sigma / h,
-                                     mode="nearest")
-    np.clip(smooth, 5e-3, 1.0 - 5e-3, out=smooth)
-    level = (-sigma * special.ndtri(smooth)).astype(np.float32)
-    del smooth
-    if not curved:
-        return level
-    # Smoothing moves a curved surface's half level towards its centre of curvature by
-    # sigma^2 / 2 times its mean curvature (the sum of the principal curvatures, which is the
-    # Laplacian of a signed distance): move it back.
-    smooth = ndimage.gaussian_filter(level, sigma / h, mode="nearest")
-    curvature = sum(ndimage.correlate1d(smooth, np.array([1.0, -2.0, 1.0], np.float32), axis=a,
-                                        mode="nearest") / np.float32(h[a] ** 2)
-                    for a in range(3))
-    del smooth
-    level -= np.float32(0.5 * sigma * sigma) * np.clip(curvature, -2.0 / sigma, 2.0 / sigma)
-    return level
-
-
-def mask_normals(mask: np.ndarray, spacing: Spacing) -> np.ndarray:
+def mask_normals(mask: np.ndarray, spacing: Spacing, *, width: float = 1.0) -> np.ndarray:
     """Unit normals (shape (3, X, Y, Z)) pointing out of a mask: minus the gradient of the mask
-    smoothed by a Gaussian of one voxel (zero where that gradient vanishes, as in the middle of
-    a structure one voxel thin)."""
+    smoothed by a Gaussian of ``width`` voxels (zero where that gradient vanishes, as in the
+    middle of a structure one voxel thin)."""
     h = _spacing(spacing)
-    smooth = ndimage.gaussian_filter(np.asarray(mask, dtype=np.float32), h.max() / h,
+    smooth = ndimage.gaussian_filter(np.asarray(mask, dtype=np.float32), width * h.max() / h,
                                      mode="nearest")
     grad = np.stack([-g for g in np.gradient(smooth, *h)]).astype(np.float32)
     norm = np.sqrt(np.sum(grad * grad, axis=0))

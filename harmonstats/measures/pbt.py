@@ -9,23 +9,27 @@ and each bank measured up to it, instead of across both.
 
 1. WM distance. For every cortical GM voxel, the nearest voxel of the inner boundary (WM side:
    WM, deep GM, cerebellum, brainstem) that touches the GM is its *foot* (an inner voxel across
-   CSF, such as the cerebellum under the tentorium, is not); its distance to the WM is taken to the
-   tangent plane of a sub-voxel level of the WM mask at the foot
-   (:func:`~harmonstats.measures.distance.mask_level`,
-   :func:`~harmonstats.measures.distance.tangent_distance`), not to the foot's centre.
-2. Ends of the ribbon. A GM voxel beside CSF or background ends the ribbon there: its
-   thickness is its WM distance plus its sub-voxel distance to the CSF. Two face-neighbouring
-   GM voxels whose feet lie more than two voxels apart on WM surfaces that face each other
-   (vectors from foot to voxel at more than 90 degrees) are on opposite banks that touch: the
-   buried sulcus lies between them, where the two WM distances are equal (each growing along
-   the pair's axis as fast as that axis points away from its WM), and both get the WM distance
-   there.
+   CSF, such as the cerebellum under the tentorium, is not). Its distance to the WM is taken to
+   the WM surface's tangent plane at the foot: the plane's normal is the smoothed WM mask's,
+   and the foot's centre lies below it by the depth its neighbours bound
+   (:func:`~harmonstats.measures.distance.boundary_depth`: each neighbour ahead of it along the
+   normal, GM or WM, bounds the depth; the middle of what they leave is the expected depth of a
+   plane sampled at voxel centres, however thin the structures on either side).
+2. Ends of the ribbon. A GM voxel beside CSF or background ends its column there: its thickness
+   is its WM distance plus its depth below the CSF surface (bounded the same way). A GM voxel
+   whose next voxel along its column (the neighbour the foot-to-voxel direction points to most
+   nearly) is no farther from the WM, and whose column comes back towards it, is where two
+   columns meet inside the GM: the opposite bank of a buried sulcus, or the far side of the
+   floor of a closed fold. The WM distance peaks between the two voxels, where both distances
+   are equal (each growing along the step as fast as the step points away from its own WM),
+   and that peak is the thickness of both banks there. A GM voxel beside both the WM side and
+   the CSF is the edge of a ribbon (where cortex ends on bare WM) and keeps its own value.
 3. Projection along the ribbon. Each end's thickness is handed to its foot; the WM surface's
    values are smoothed along the surface with a Gaussian of ``smooth`` mm over the feet's
-   positions (so banks of one gyrus mix, but not banks of a sulcus, whose feet are a ribbon
-   apart or more), and every GM voxel takes the smoothed value at its own foot: a column of
-   cortex has one thickness, and the ends' sub-voxel quantisation averages out along the
-   surface.
+   positions (so the two walls of a gyrus mix, but the banks of a sulcus, whose feet lie a
+   ribbon or more apart, hardly), and every GM voxel takes the smoothed value at its own foot:
+   a column of cortex has one thickness, and the ends' sub-voxel quantisation averages out
+   along the surface.
 
 GM pieces (6-connected) that touch no inner voxel, or have no end, have no thickness (NaN).
 
@@ -55,6 +59,13 @@ PBT_SMOOTH_MM = 1.0
 
 # The slowest a column may grow along a step for the step to count (cosine).
 _RATE = 0.3
+# Width (voxels) of the smoothing that gives the WM surface's normal: its direction is carried
+# over the whole column (up to the CSF, 2-3 mm), so a wider smoothing (a truer direction on
+# surfaces sampled at voxel centres: about 1 degree off against 5 at one voxel) pays.
+_WIDTH = 2.0
+# ... and the CSF surface's: its depth is needed within one voxel of it, and a wider smoothing
+# would blur the CSF of a sulcus one or two voxels wide.
+_WIDTH_CSF = 1.0
 _NEIGHBOURS = np.array([d for d in np.ndindex(3, 3, 3) if d != (1, 1, 1)]) - 1
 
 
@@ -141,7 +152,7 @@ def _columns(gm: np.ndarray, inner: np.ndarray, h: np.ndarray, smooth: float,
     local = np.zeros(0)
     if beside_csf.any():
         tissue = ~outer
-        normal = mask_normals(tissue, h)
+        normal = mask_normals(tissue, h, width=_WIDTH_CSF)
         local = dist[beside_csf[gm]] + boundary_depth(tissue, beside_csf,
                                                       _rows(normal, beside_csf), h)
         del normal
@@ -188,7 +199,7 @@ def _wm_distance(inner: np.ndarray, base: np.ndarray, coords: np.ndarray, foot: 
     :func:`~harmonstats.measures.distance.boundary_depth` below it. The distance is kept
     within ``[|x - c| - h, |x - c|]`` of the voxel's distance to its foot ``c``.
     """
-    normals = mask_normals(inner, h)
+    normals = mask_normals(inner, h, width=_WIDTH)
     base_normal = _rows(normals, base)
     del normals
     at = np.full(base.shape, -1, dtype=np.int64)

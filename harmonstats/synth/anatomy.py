@@ -25,8 +25,12 @@ voxel. The fine label map also gives each output voxel's tissue fractions, from 
 their partial volume, and the share of its fine voxels whose nearest pial surface is a sheet
 (its bank touches the opposite bank).
 
-Cost: five distance transforms on the fine grid dominate; about as many voxels, so as much time,
-as the brain's box holds (see :mod:`harmonstats.synth` for the figures).
+Before the pial distance, the tissue is opened (signed distances: erode, dilate by the sulcal lips'
+radius), which rounds every convex edge the analytic shape may leave (the tips of the hemispheres
+beside the fissure) and removes slivers thinner than two radii. Cost: nine Euclidean distance
+transforms on the fine grid dominate, in proportion to the voxels of the brain's box (see
+:mod:`harmonstats.synth` for the figures); a large brain is voxelised in tiles to bound the
+memory (``tile_voxels``).
 """
 
 from __future__ import annotations

@@ -39,8 +39,8 @@ class Folding:
     touching : float
         Mean share of each sulcus's depth along which its two banks touch with no CSF between
         them (0: every sulcus holds CSF down to its floor). The share of the cortex on touching
-        banks that results is measured per subject (:attr:`SubjectVolumes.touching_share`); the
-        default gives about 15%.
+        banks that results is measured per subject (``SubjectVolumes.touching_share``); the
+        default gives about 7-14% in a 32 mm field (short sulci) and about 23% at real size.
     crown_fundus : float
         Relative thickness difference between the cortex on gyral crowns and at the floor of the
         sulci (0.25: crowns about 10% thicker and fundi about 15% thinner than the region's

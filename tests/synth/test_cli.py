@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import nibabel as nib
+import numpy as np
+
 from harmonstats.cli import main
 from harmonstats.io import read_table
 
@@ -20,3 +23,18 @@ def test_cli_argument_error_is_one_line(tmp_path, capsys):
     assert main(["synth", "--out", str(tmp_path / "s"), "--n-source", "0"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "harmonstats synth: error: n_source must be >= 1, got 0"
+
+
+def test_cli_non_cubic_grid_and_touching_share(tmp_path, capsys):
+    out = tmp_path / "s"
+    base = ["synth", "--out", str(out), "--n-source", "1", "--n-target", "1", "--spacing", "1",
+            "--no-progress"]
+    assert main([*base, "--shape", "32", "34", "36", "--touching", "0"]) == 0
+    anat = out / "sub-src001" / "anat"
+    assert nib.load(anat / "sub-src001_T2w.nii.gz").shape == (32, 34, 36)
+    touching = np.asanyarray(nib.load(anat / "sub-src001_desc-touching_mask.nii.gz").dataobj)
+    assert not touching.any()
+    capsys.readouterr()
+    assert main([*base, "--touching", "1.5", "--overwrite"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "harmonstats synth: error: touching must be in [0, 1), got 1.5")
