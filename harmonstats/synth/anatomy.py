@@ -234,9 +234,10 @@ def build_anatomy(
     h = spacing / factor
     axes = [grid_axes(n, spacing) for n in shape]
     crop = _crop(geom, axes, spacing)
-    coarse = _fields(geom, [a[c] for a, c in zip(axes, crop, strict=True)])
+    coarse_axes = [a[c] for a, c in zip(axes, crop, strict=True)]
+    coarse = _fields(geom, coarse_axes)
     structures = {k: _embed(coarse[k], shape, crop, False) for k in _STRUCTURES}
-    scale = _crown_fundus_scale(coarse)
+    scale = _mean_scale(geom, coarse_axes, coarse, spacing)
     del coarse
 
     depth = np.full(shape, _FAR, dtype=np.float32)
@@ -273,17 +274,21 @@ def build_anatomy(
                    touching=cortex & (touching_share > 0.5), structures=structures)
 
 
-def _crown_fundus_scale(fields: Mapping[str, np.ndarray]) -> float:
-    """Factor that keeps the cortex's mean thickness at the drawn regional thicknesses' mean.
+def _mean_scale(geom: BrainGeometry, axes: list[np.ndarray], fields: Mapping[str, np.ndarray],
+                spacing: float) -> float:
+    """Factor on the local thickness that keeps the cortex's mean true thickness at the mean of
+    the drawn regional thicknesses (the thickness model's), over the same voxels.
 
-    Crowns and fundi redistribute thickness within a region; the mean is taken over the
-    would-be cortex of a coarse grid (pial distance from the level functions themselves).
+    Crowns and fundi redistribute thickness within a region, and where the ribbon ends or
+    bends (on the corpus callosum, round the brainstem's collar, at the hemispheres' tips) it
+    is thinner than drawn: the brain is voxelised once on the output grid itself (an eighth of
+    the fine grid's cost) and the mean it realises there scales the thickness of the fine one.
     """
-    pial = np.minimum(-fields["tissue"], fields["sheet"])
-    ribbon = (pial >= 0.0) & (pial <= fields["thickness"])
-    if not ribbon.any():
+    trial = _voxelise_fine(geom, axes, spacing, 1.0, fields=dict(fields))
+    cortex = trial["labels"] == _CGM
+    if not cortex.any():
         return 1.0
-    return float(fields["regional"][ribbon].mean() / fields["thickness"][ribbon].mean())
+    return float(fields["regional"][cortex].mean() / trial["reach"][cortex].mean())
 
 
 def _tiles(crop: list[slice], margin: int, most: int
@@ -320,11 +325,14 @@ def _opened(level: np.ndarray, h: float, radius: float) -> np.ndarray:
     return signed_distance(dilated, h)
 
 
-def _voxelise_fine(geom: BrainGeometry, axes: list[np.ndarray], h: float, scale: float
-                   ) -> dict[str, np.ndarray]:
+def _voxelise_fine(geom: BrainGeometry, axes: list[np.ndarray], h: float, scale: float, *,
+                   fields: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """The fine-grid fields of one tile: signed WM distance ``depth``, ``reach`` (depth plus
-    pial distance), fine ``labels`` and ``touching`` (cortex whose pial surface is a sheet)."""
-    fine = _fields(geom, axes)
+    pial distance), fine ``labels`` and ``touching`` (cortex whose pial surface is a sheet).
+
+    ``fields``: :func:`_fields` on ``axes`` if already computed (consumed).
+    """
+    fine = fields if fields is not None else _fields(geom, axes)
     pial = -_opened(fine.pop("tissue"), h, geom.lip)
     sheet = fine.pop("sheet")
     if np.isfinite(sheet).any():

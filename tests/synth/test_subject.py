@@ -10,22 +10,25 @@ from harmonstats.synth.geometry import draw_geometry
 SHAPE, SPACING = 48, 0.625
 
 
-def _gm_volume_change(target: float) -> float:
-    """cGM volume (mm3) with 10 regions at ``target`` mm; occipital_r fixed at 2.2 mm."""
+def _gm_volume_change(target: float) -> tuple[float, float]:
+    """cGM volume (mm3) and mean true thickness (mm) with 10 regions at ``target`` mm;
+    occipital_r fixed at 2.2 mm."""
     thickness = np.full(11, target)
     thickness[10] = 2.2  # keeps the thickest region, hence the geometry, the same
     geom = draw_geometry(41.0, 40.0, thickness, SHAPE * SPACING, np.random.default_rng(5))
     anat = build_anatomy(geom, (SHAPE,) * 3, SPACING)
-    return float((anat.labels == 2).sum() * SPACING**3)
+    cortex = anat.labels == 2
+    return float(cortex.sum() * SPACING**3), float(anat.truth[cortex].mean())
 
 
 def test_sub_voxel_thickness_changes_show_in_the_labels():
-    v14, v15, v16 = (_gm_volume_change(t) for t in (1.4, 1.5, 1.6))
-    # 0.1 mm (a sixth of a voxel) more cortex adds about 0.1 mm x the ribbon's area, each time.
+    (v14, t14), (v15, t15), (v16, t16) = (_gm_volume_change(t) for t in (1.4, 1.5, 1.6))
+    # 0.1 mm (a sixth of a voxel) more cortex adds about as much cortex each time ...
     assert v15 > v14 and v16 > v15
-    assert (v16 - v15) == pytest.approx(v15 - v14, rel=0.2)
-    area = v15 / 1.5
-    assert (v16 - v14) / 0.2 == pytest.approx(area * 10 / 11, rel=0.35)
+    assert (v16 - v15) == pytest.approx(v15 - v14, rel=0.25)
+    # ... and the true thickness of the cortex the labels hold follows the drawn one: up by
+    # 0.1 mm on 10 of the 11 regions.
+    assert (t16 - t14) / 2 == pytest.approx(0.1 * 10 / 11, abs=0.02)
 
 
 @pytest.mark.parametrize(("cohort", "low", "high"), [("source", -0.03, 0.03),
