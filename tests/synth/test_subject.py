@@ -22,7 +22,7 @@ def _gm_volume_change(target: float) -> tuple[float, float]:
 
 
 def test_sub_voxel_thickness_changes_show_in_the_labels():
-    (v14, t14), (v15, t15), (v16, t16) = (_gm_volume_change(t) for t in (1.4, 1.5, 1.6))
+    (v14, t14), (v15, _t15), (v16, t16) = (_gm_volume_change(t) for t in (1.4, 1.5, 1.6))
     # 0.1 mm (a sixth of a voxel) more cortex adds about as much cortex each time ...
     assert v15 > v14 and v16 > v15
     assert (v16 - v15) == pytest.approx(v15 - v14, rel=0.25)
