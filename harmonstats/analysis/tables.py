@@ -8,7 +8,7 @@ number: IDs in one table and not the other, non-numeric values, duplicated measu
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ __all__ = [
     "drop_missing",
     "numeric_column",
     "require_columns",
+    "rows_analysed",
     "wide_table",
 ]
 
@@ -64,39 +65,51 @@ def wide_table(measures: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFra
         optional). Values must be numeric (mm, mm3 or 1 as the measure's unit says).
     participants : pandas.DataFrame
         participant_id, cohort and the covariates (ga_birth and pma_scan in weeks, sex F/M,
-        birth_weight in g, split, outcome columns).
+        birth_weight in g, split, outcome columns). With a ``session_id`` column it has one row
+        per (participant_id, session_id), with that session's ``pma_scan``, and the measures
+        table's ``session_id`` says which session each value comes from.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (participant_id, method): participant_id, method, every participants column
-        (cohort included), then one column per measure (sorted by name). Rows are sorted by
-        method then participant_id, so the result does not depend on input row order.
+        One row per (participant_id, session_id, method): participant_id, method, every
+        participants column (cohort included), then one column per measure (sorted by name).
+        Rows are sorted by method, participant_id and session_id, so the result does not
+        depend on input row order.
 
     Raises
     ------
     ValueError
-        If a required column is missing, an ID is in one table and not the other (named), a
-        subject's cohort differs between the tables, a value is not numeric, or a subject has
-        the same measure twice for one method.
+        If a required column is missing, an ID (or session) is in one table and not the other
+        (named), a subject's cohort differs between the tables, a value is not numeric, or a
+        subject has the same measure twice for one method and session.
     """
     require_columns(measures, MEASURE_COLUMNS, "measures table")
     require_columns(participants, PARTICIPANT_COLUMNS, "participants table")
     parts = participants.copy()
     parts["participant_id"] = parts["participant_id"].astype(str)
-    dup = parts["participant_id"][parts["participant_id"].duplicated()]
-    if len(dup):
-        raise ValueError(f"participants table lists subject(s) twice: {_names(set(dup))}")
     meas = measures.copy()
     meas["participant_id"] = meas["participant_id"].astype(str)
-    in_meas, in_parts = set(meas["participant_id"]), set(parts["participant_id"])
+    sessions = "session_id" in parts.columns
+    if sessions:
+        require_columns(meas, ["session_id"], "measures table (the participants have sessions)")
+        for table in (parts, meas):
+            table["session_id"] = table["session_id"].astype("string").fillna("").astype(str)
+    key = ["participant_id", "session_id"] if sessions else ["participant_id"]
+    label = parts[key].astype(str).agg(" ".join, axis=1)
+    dup = label[parts.duplicated(key)]
+    if len(dup):
+        what = "subject/session(s)" if sessions else "subject(s)"
+        raise ValueError(f"participants table lists {what} twice: {_names(set(dup))}")
+    m_label = meas[key].astype(str).agg(" ".join, axis=1)
+    in_meas, in_parts = set(m_label), set(label)
     if in_meas - in_parts:
         raise ValueError("subject(s) in the measures table but not in the participants table: "
                          + _names(in_meas - in_parts))
     if in_parts - in_meas:
         raise ValueError("subject(s) in the participants table but not in the measures table: "
                          + _names(in_parts - in_meas))
-    cohort_of = parts.set_index("participant_id")["cohort"].astype(str)
+    cohort_of = parts.groupby("participant_id")["cohort"].first().astype(str)
     expected = cohort_of.loc[meas["participant_id"]].to_numpy()
     clash = meas["cohort"].astype(str).to_numpy() != expected
     if clash.any():
@@ -112,25 +125,27 @@ def wide_table(measures: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFra
             f"{int(bad_value.sum())} such value(s) in all"
         )
     meas["value"] = values.astype(float)
-    key = ["participant_id", "method", "measure"]
-    dups = meas.duplicated(key)
+    dups = meas.duplicated([*key, "method", "measure"])
     if dups.any():
         row = meas[dups].iloc[0]
+        hint = "" if sessions else (" (several sessions need a session_id column in the "
+                                    "participants table, one row per session)")
         raise ValueError(
             f"subject {row['participant_id']} has measure {row['measure']} twice for method "
-            f"{row['method']} (several sessions are not supported in one table)"
+            f"{row['method']}" + (f", session {row['session_id']!r}" if sessions else "") + hint
         )
-    wide = meas.pivot(index=["participant_id", "method"], columns="measure", values="value")
+    wide = meas.pivot(index=[*key, "method"], columns="measure", values="value")
     wide = wide.reindex(columns=sorted(wide.columns))
     wide.columns.name = None
     wide = wide.reset_index()
-    clash_cols = set(wide.columns) & (set(parts.columns) - {"participant_id"})
+    clash_cols = set(wide.columns) & (set(parts.columns) - set(key))
     if clash_cols:
         raise ValueError(f"measure name(s) {sorted(clash_cols)} clash with participants columns")
-    out = parts.merge(wide, on="participant_id", how="right")
+    out = parts.merge(wide, on=key, how="right")
     lead = ["participant_id", "method"]
     out = out[lead + [c for c in out.columns if c not in lead]]
-    return out.sort_values(["method", "participant_id"], kind="mergesort").reset_index(drop=True)
+    order = ["method", "participant_id", *(["session_id"] if sessions else [])]
+    return out.sort_values(order, kind="mergesort").reset_index(drop=True)
 
 
 def check_methods(wide: pd.DataFrame, methods: Sequence[str]) -> None:
@@ -139,6 +154,17 @@ def check_methods(wide: pd.DataFrame, methods: Sequence[str]) -> None:
     unknown = [m for m in methods if m not in known]
     if unknown:
         raise ValueError(f"unknown method(s) {unknown}; the table has {sorted(known)}")
+
+
+def rows_analysed(wide: pd.DataFrame, methods: Sequence[str] | None,
+                  subsets: Mapping[str, set[str]] | None) -> tuple[list[str], pd.DataFrame]:
+    """Methods to analyse (default all, checked) and the rows of the subsets' subjects (their
+    union; all rows when ``subsets`` is None)."""
+    methods = list(methods) if methods is not None else sorted(wide["method"].unique())
+    check_methods(wide, methods)
+    if subsets is None:
+        return methods, wide
+    return methods, wide[wide["participant_id"].isin(set().union(*subsets.values()))]
 
 
 def check_measures(wide: pd.DataFrame, measures: Sequence[str]) -> None:
