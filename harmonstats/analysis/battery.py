@@ -215,7 +215,9 @@ def run_battery(measures: pd.DataFrame, participants: pd.DataFrame,
 
     scopes = _preterm_scopes(wide, cfg)
     regions = [m for m in meas if m.startswith("thickness_") and m != "thickness_mean"]
-    no_ct = "" if cfg.preterm_measure in wide.columns else f"no {cfg.preterm_measure} measure"
+    lacking = [c for c in (cfg.preterm_measure, "ga_birth", "pma_scan", "sex", "birth_weight")
+               if c not in wide.columns]
+    no_ct = f"the table has no {', '.join(lacking)}" if lacking else ""
     centre = {"pma_scan": cfg.preterm.centre_pma, "ga_birth": cfg.preterm.centre_ga,
               "birth_weight": cfg.preterm.centre_birth_weight}
     step("preterm_models", lambda: pd.concat(
@@ -228,7 +230,8 @@ def run_battery(measures: pd.DataFrame, participants: pd.DataFrame,
     step("preterm_regional", lambda: pd.concat(
         [regional_prematurity(r, analysis=a, measures=regions, term_ga=cfg.term_ga,
                               centre=centre)
-         for a, r in scopes], ignore_index=True), "" if regions else "no regional thickness")
+         for a, r in scopes], ignore_index=True), no_ct or ("" if regions else
+                                                       "no regional thickness"))
     outcome_skip = ""
     if cfg.outcome not in wide.columns:
         outcome_skip = f"participants table has no outcome column {cfg.outcome!r}"

@@ -26,7 +26,7 @@ class TostOptions(BaseModel):
     model_config = _FROZEN
     adjust: Literal["holm", "bh", "none"] = Field(
         default="holm", description="Multiplicity adjustment of the TOST and difference p-values "
-        "across the measures of a method and comparison: holm (family-wise), bh (false "
+        "across the measures and comparisons of a method: holm (family-wise), bh (false "
         "discovery rate) or none.")
     margin_method: str | None = Field(
         default=None, description="Method whose reference-cohort mean sets every relative "

@@ -144,8 +144,10 @@ def comparisons(
 
 def _enough(sub: pd.DataFrame, cohorts: Sequence[str], min_group: int, context: str) -> bool:
     """Whether both cohorts keep ``min_group`` subjects once a measure's missing rows are gone."""
-    counts = sub.groupby(sub["cohort"].astype(str))["participant_id"].nunique()
-    low = {c: int(counts.get(c, 0)) for c in cohorts if counts.get(c, 0) < min_group}
+    cohort = sub["cohort"].astype(str).to_numpy()
+    ids = sub["participant_id"].to_numpy()
+    counts = {c: len(np.unique(ids[cohort == c])) for c in cohorts}
+    low = {c: n for c, n in counts.items() if n < min_group}
     if low:
         warnings.warn(f"{context}: {low} subject(s) with this measure, fewer than min_group "
                       f"{min_group}; not analysed", stacklevel=3)
@@ -169,15 +171,30 @@ def _check_overlap(sub: pd.DataFrame, covariates: Sequence[str], reference: str,
 
 
 def _raw_effect(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
-    """Cohen's d and Hedges' g (with CI) of two raw samples, b - a."""
+    """Cohen's d and Hedges' g of two raw samples, b - a (CI inputs for :func:`_intervals`)."""
     sd = pooled_sd(a, b)
     d = (b.mean() - a.mean()) / sd if sd > 0 else np.nan
     df = len(a) + len(b) - 2
     factor = np.sqrt(1 / len(a) + 1 / len(b))
-    lo, hi = noncentral_t_ci(d / factor, df)
-    j = hedges_correction(df)
-    return {"cohens_d": d, "hedges_g": j * d, "hedges_g_ci_low": j * lo * factor,
-            "hedges_g_ci_high": j * hi * factor}
+    return {"cohens_d": d, "hedges_g": hedges_correction(df) * d, "_t_raw": d / factor,
+            "_df_raw": df, "_factor_raw": factor}
+
+
+def _intervals(out: pd.DataFrame) -> pd.DataFrame:
+    """Exact CIs of the standardised effects, all rows at once (noncentral t and F)."""
+    if out.empty:
+        return out.drop(columns=[c for c in out.columns if c.startswith("_")])
+    lo, hi = noncentral_t_ci(out["_t_adj"], out["df"])
+    out["d_adjusted_ci_low"], out["d_adjusted_ci_high"] = lo * out["_factor_adj"], hi * out[
+        "_factor_adj"]
+    lo, hi = noncentral_t_ci(out["_t_raw"], out["_df_raw"])
+    j = hedges_correction(out["_df_raw"].to_numpy(float))
+    out["hedges_g_ci_low"] = j * lo * out["_factor_raw"]
+    out["hedges_g_ci_high"] = j * hi * out["_factor_raw"]
+    ols = (out["model"] == "ols").to_numpy()
+    lo, hi = partial_eta2_ci(np.where(ols, out["_t_adj"] ** 2, np.nan), 1, out["df"])
+    out["partial_eta2_ci_low"], out["partial_eta2_ci_high"] = lo, hi
+    return out.drop(columns=[c for c in out.columns if c.startswith("_")])
 
 
 def cohort_effect(
@@ -267,24 +284,22 @@ def cohort_effect(
             j = fit.names.index("_cohort")
             t_classic = float(term["estimate"][k] / fit.se_classical[j, k])
             sigma = float(np.sqrt(fit.sigma2[k]))
-            factor = float(fit.se_classical[j, k]) / sigma
-            lam = noncentral_t_ci(t_classic, fit.df)
             ref_rows, oth_rows = keep & ~is_other, keep & is_other
             y = frame[measure].to_numpy(float)
             rows.append({
                 **common, "measure": measure, "model": "ols",
                 **{key: float(val[k]) for key, val in term.items()},
                 "df": fit.df, "partial_eta2": t_classic**2 / (t_classic**2 + fit.df),
-                **dict(zip(("partial_eta2_ci_low", "partial_eta2_ci_high"),
-                           partial_eta2_ci(t_classic**2, 1, fit.df), strict=True)),
-                "d_adjusted": float(term["estimate"][k]) / sigma,
-                "d_adjusted_ci_low": lam[0] * factor, "d_adjusted_ci_high": lam[1] * factor,
+                "d_adjusted": float(term["estimate"][k]) / sigma, "_t_adj": t_classic,
+                "_factor_adj": float(fit.se_classical[j, k]) / sigma,
                 **_raw_effect(y[ref_rows], y[oth_rows]),
                 "reference_mean": float(y[ref_rows].mean()), "n": fit.n,
                 "n_reference": int(ref_rows.sum()), "n_other": int(oth_rows.sum()),
                 "robust": robust,
             })
-    out = pd.DataFrame(rows, columns=[c for c in EFFECT_COLUMNS if c != "p_fdr"])
+    internal = ["_t_adj", "_factor_adj", "_t_raw", "_df_raw", "_factor_raw"]
+    out = _intervals(pd.DataFrame(rows, columns=[*[c for c in EFFECT_COLUMNS if c != "p_fdr"],
+                                                 *internal]))
     out["p_fdr"] = np.nan
     for _, idx in out.groupby("method").groups.items():
         out.loc[idx, "p_fdr"] = bh_fdr(out.loc[idx, "p"].to_numpy())
@@ -304,18 +319,15 @@ def _mixed_rows(frame: pd.DataFrame, covariates: Sequence[str], measures: Sequen
         y = data[measure].to_numpy(float)
         res = fit_mixed(x, y, data["participant_id"].astype(str).to_numpy(),
                         names.index("_cohort"), f"{context}, {measure}")
-        lam = noncentral_t_ci(res.t, res.df)
-        factor = res.se / res.sd_total
         means = subject_means(data, [measure])
         is_ref = (means["cohort"].astype(str) == cohorts[0]).to_numpy()
         values = means[measure].to_numpy(float)
         out.append({
             **common, "measure": measure, "model": "mixed", "estimate": res.estimate,
             "se": res.se, "ci_low": res.ci_low, "ci_high": res.ci_high, "t": res.t,
-            "df": res.df, "p": res.p, "partial_eta2": np.nan, "partial_eta2_ci_low": np.nan,
-            "partial_eta2_ci_high": np.nan, "d_adjusted": res.estimate / res.sd_total,
-            "d_adjusted_ci_low": lam[0] * factor, "d_adjusted_ci_high": lam[1] * factor,
-            **_raw_effect(values[is_ref], values[~is_ref]),
+            "df": res.df, "p": res.p, "partial_eta2": np.nan,
+            "d_adjusted": res.estimate / res.sd_total, "_t_adj": res.t,
+            "_factor_adj": res.se / res.sd_total, **_raw_effect(values[is_ref], values[~is_ref]),
             "reference_mean": float(values[is_ref].mean()), "n": len(data),
             "n_reference": int(is_ref.sum()), "n_other": int((~is_ref).sum()), "robust": False,
         })

@@ -9,8 +9,11 @@ Steiger 2004, converted as R's effectsize package does).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
-from scipy import optimize, stats
+from numpy.typing import ArrayLike
+from scipy import stats
 
 __all__ = ["hedges_correction", "noncentral_t_ci", "partial_eta2_ci", "pooled_sd"]
 
@@ -29,54 +32,63 @@ def hedges_correction(df: float) -> float:
     return 1.0 - 3.0 / (4.0 * df - 1.0)
 
 
-def noncentral_t_ci(t: float, df: float, level: float = 0.95) -> tuple[float, float]:
-    """CI of the noncentrality parameter of an observed t (df degrees of freedom).
+def _bisect(f: Callable[[np.ndarray], np.ndarray], low: np.ndarray, high: np.ndarray,
+            steps: int = 45) -> np.ndarray:
+    """Root of a decreasing ``f`` between ``low`` and ``high``, elementwise (all at once)."""
+    for _ in range(steps):
+        mid = (low + high) / 2
+        positive = f(mid) > 0
+        low, high = np.where(positive, mid, low), np.where(positive, high, mid)
+    return (low + high) / 2
+
+
+def noncentral_t_ci(t: ArrayLike, df: ArrayLike, level: float = 0.95
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """CI of the noncentrality parameter of observed t values (df degrees of freedom).
 
     The bounds solve ``P(T <= t | lambda) = 1 - a/2`` and ``= a/2`` (``a = 1 - level``); a
-    standardised effect is ``lambda`` times the factor that turns it into t.
+    standardised effect is ``lambda`` times the factor that turns it into t. Vectorised
+    (bisection, all values at once); NaN where t or df is not finite.
     """
-    if not (np.isfinite(t) and np.isfinite(df) and df > 0):
-        return float("nan"), float("nan")
+    t, df = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(df, dtype=float))
+    ok = np.isfinite(t) & np.isfinite(df) & (df > 0)
+    tt, dd = np.where(ok, t, 0.0), np.where(ok, df, 10.0)
     tail = (1 - level) / 2
-
     # The bounds lie within a few normal-approximation SDs of t; far tails of nct underflow.
-    width = 4 * stats.norm.ppf(1 - tail) * np.sqrt(1 + t**2 / (2 * df)) + 4
+    width = 4 * stats.norm.ppf(1 - tail) * np.sqrt(1 + tt**2 / (2 * dd)) + 4
 
-    def bound(p: float) -> float:
-        def f(lam: float) -> float:
-            value = float(stats.nct.cdf(t, df, lam))
-            if not np.isfinite(value):
-                value = 0.0 if lam > t else 1.0
-            return value - p
+    def bound(p: float) -> np.ndarray:
+        def f(lam: np.ndarray) -> np.ndarray:
+            value = stats.nct.cdf(tt, dd, lam)
+            return np.where(np.isfinite(value), value, np.where(lam > tt, 0.0, 1.0)) - p
 
-        return float(optimize.brentq(f, t - width, t + width, xtol=1e-10))
+        return _bisect(f, tt - width, tt + width)
 
-    return bound(1 - tail), bound(tail)
+    low, high = bound(1 - tail), bound(tail)
+    return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
 
 
-def partial_eta2_ci(f: float, df1: float, df2: float, level: float = 0.95
-                    ) -> tuple[float, float]:
-    """CI of partial eta squared from an observed F(df1, df2) by the noncentral F.
+def partial_eta2_ci(f: ArrayLike, df1: ArrayLike, df2: ArrayLike, level: float = 0.95
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """CI of partial eta squared from observed F(df1, df2) by the noncentral F (vectorised).
 
     Noncentrality bounds ``lambda`` (0 where the observed F is too small to exclude it) become
     ``lambda / (lambda + df1 + df2 + 1)`` (Steiger 2004; R effectsize ``F_to_eta2``).
     """
-    if not (np.isfinite(f) and df2 > 0):
-        return float("nan"), float("nan")
+    f, df1, df2 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (f, df1, df2)))
+    ok = np.isfinite(f) & np.isfinite(df2) & (df2 > 0)
+    ff, d1, d2 = np.where(ok, f, 1.0), np.where(ok, df1, 1.0), np.where(ok, df2, 10.0)
     tail = (1 - level) / 2
+    high_end = 4 * (ff * d1 + 10) + 40 * np.sqrt(ff * d1 + 1)
 
-    def bound(p: float) -> float:
-        def g(lam: float) -> float:
-            return float(stats.ncf.cdf(f, df1, df2, lam) - p) if lam > 0 else float(
-                stats.f.cdf(f, df1, df2) - p)
+    def bound(p: float) -> np.ndarray:
+        def g(lam: np.ndarray) -> np.ndarray:
+            return np.where(lam > 0, stats.ncf.cdf(ff, d1, d2, np.maximum(lam, 1e-300)),
+                            stats.f.cdf(ff, d1, d2)) - p
 
-        if g(0.0) <= 0:
-            return 0.0
-        hi = max(10.0, 4 * f * df1)
-        while g(hi) > 0:
-            hi *= 2
-        return float(optimize.brentq(g, 0.0, hi, xtol=1e-10))
+        root = _bisect(g, np.zeros_like(ff), high_end)
+        return np.where(stats.f.cdf(ff, d1, d2) <= p, 0.0, root)
 
     lo, hi = bound(1 - tail), bound(tail)
-    total = df1 + df2 + 1
-    return lo / (lo + total), hi / (hi + total)
+    total = d1 + d2 + 1
+    return (np.where(ok, lo / (lo + total), np.nan), np.where(ok, hi / (hi + total), np.nan))

@@ -13,9 +13,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.regression.mixed_linear_model import MixedLM
 
-from harmonstats.analysis.mixed import has_repeats
+from harmonstats.analysis.mixed import fit_mixed, has_repeats
 from harmonstats.analysis.ols import bh_fdr, design_matrix, fit_columns
 from harmonstats.analysis.tables import (
     InsufficientDataError,
@@ -88,14 +87,12 @@ def cohort_omnibus(
             for measure in measures:
                 d = drop_missing(sub, [measure], f"{context}, {measure}")
                 x, names = design_matrix(d, [*dummies, *covariates], context)
-                res = MixedLM(d[measure].to_numpy(float), x,
-                              groups=d["participant_id"].astype(str).to_numpy()).fit(reml=True)
+                res = fit_mixed(x, d[measure].to_numpy(float),
+                                d["participant_id"].astype(str).to_numpy(), 1, context)
                 idx = [names.index(k) for k in dummies]
-                beta = np.asarray(res.fe_params)[idx]
-                cov = np.asarray(res.cov_params())[np.ix_(idx, idx)]
+                beta, cov = res.beta[idx], res.cov[np.ix_(idx, idx)]
                 f = float(beta @ np.linalg.solve(cov, beta) / q)
-                df2 = d["participant_id"].nunique() - x.shape[1]
-                rows.append(_row(method, measure, cohorts, "mixed", f, q, df2, len(d)))
+                rows.append(_row(method, measure, cohorts, "mixed", f, q, res.df, len(d)))
             continue
         reduced = {m: (fit, k) for m, fit, k, _ in fit_columns(sub, covariates, measures,
                                                                context)}

@@ -107,6 +107,17 @@ def site_prediction(
     """
     check_measures(wide, measures)
     methods, data = rows_analysed(wide, methods, subsets)
+    # Many small fits: BLAS threads cost more than they give (10x slower measured); the limit
+    # is set once, its set-up reads the process's libraries.
+    with threadpool_limits(1):
+        return _site_rows(data, reference, measures, methods, covariates, n_splits,
+                          n_permutations, seed, smooth, smooth_df)
+
+
+def _site_rows(data: pd.DataFrame, reference: str, measures: Sequence[str],
+               methods: Sequence[str], covariates: Sequence[str], n_splits: int,
+               n_permutations: int, seed: int, smooth: Sequence[str], smooth_df: int
+               ) -> pd.DataFrame:
     rows = []
     for method in methods:
         context = f"site prediction ({method})"
@@ -153,9 +164,7 @@ def site_prediction(
                                             for _ in range(n_permutations)])
         else:
             labels = np.column_stack([y] + [rng.permutation(y) for _ in range(n_permutations)])
-        # Many small fits: BLAS threads cost more than they give (10x slower measured).
-        with threadpool_limits(1):
-            scores = _cv_score(folds, labels)
+        scores = _cv_score(folds, labels)
         observed, null = float(scores[0]), scores[1:]
         p = (1 + np.sum(null >= observed)) / (1 + n_permutations) if n_permutations else np.nan
         rows.append(

@@ -145,6 +145,19 @@ def test_validate_command_writes_every_table(study, tmp_path, monkeypatch, capsy
     assert "unknown battery option(s) ['nope']" in capsys.readouterr().err
 
 
+def test_validate_help_names_every_battery_option(capsys) -> None:
+    from harmonstats.analysis.config import _GROUPS
+
+    with pytest.raises(SystemExit):
+        cli.main(["validate", "--help"])
+    text = capsys.readouterr().out
+    keys = [f"{g}.{k}" if g in _GROUPS else g for g in BatteryConfig.model_fields
+            for k in (_GROUPS[g].model_fields if g in _GROUPS else [None])]
+    assert len(keys) > 40
+    for key in keys:
+        assert f"  {key} [" in text, key
+
+
 def test_validate_run_directly(study, tmp_path) -> None:
     import argparse
 
