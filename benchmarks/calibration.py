@@ -25,7 +25,6 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from scipy import stats
 
 from harmonstats.analysis import (
     cohort_effect,
@@ -247,7 +246,7 @@ def main() -> None:
                                       for name in SCENARIOS)
     print(f"{args.studies} studies per scenario; 30 + 30 subjects, SD {SD} mm, margin "
           f"{MARGIN:.4f} mm (5% of {MEAN} mm); Holm across 4 measures")
-    print(f"| scenario | verdict | rate | 95% MC interval | bound | ok |")
+    print("| scenario | verdict | rate | 95% MC interval | bound | ok |")
     print("| --- | --- | --- | --- | --- | --- |")
     failures = 0
     for name, rows, _ in done:

@@ -2,11 +2,11 @@
 
 dHCP scans many preterm-born infants twice; their sessions are not independent. Where a subject
 has more than one session, the cohort effect comes from ``measure ~ cohort + covariates + (1 |
-subject)`` fitted by REML (the numbers of statsmodels' ``MixedLM``, 70 times faster: the model has
-a single variance ratio to search), with between-within degrees of freedom (subjects - fixed terms, the
-containment rule for a between-subject term such as cohort); with one session per subject it is
-the ordinary least-squares fit, unchanged. Analyses that need independent rows (t-tests,
-distribution tests) use each subject's mean over its sessions.
+subject)`` fitted by REML (statsmodels' ``MixedLM`` estimates; the model has a single variance
+ratio to search, so it is profiled directly), with between-within degrees of freedom (subjects -
+fixed terms, the containment rule for a between-subject term such as cohort); with one session
+per subject it is the ordinary least-squares fit, unchanged. Analyses that need independent rows
+(t-tests, distribution tests) use each subject's mean over its sessions.
 """
 
 from __future__ import annotations

@@ -96,13 +96,17 @@ def wide_table(measures: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFra
         for table in (parts, meas):
             table["session_id"] = table["session_id"].astype("string").fillna("").astype(str)
     key = ["participant_id", "session_id"] if sessions else ["participant_id"]
-    label = parts[key].astype(str).agg(" ".join, axis=1)
+
+    def labels(table: pd.DataFrame) -> pd.Series:
+        ids = table["participant_id"]
+        return ids + " session " + table["session_id"] if sessions else ids
+
+    label = labels(parts)
     dup = label[parts.duplicated(key)]
     if len(dup):
         what = "subject/session(s)" if sessions else "subject(s)"
         raise ValueError(f"participants table lists {what} twice: {_names(set(dup))}")
-    m_label = meas[key].astype(str).agg(" ".join, axis=1)
-    in_meas, in_parts = set(m_label), set(label)
+    in_meas, in_parts = set(labels(meas).unique()), set(label)
     if in_meas - in_parts:
         raise ValueError("subject(s) in the measures table but not in the participants table: "
                          + _names(in_meas - in_parts))

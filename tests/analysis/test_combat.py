@@ -153,3 +153,48 @@ def test_reference_model_without_covariates_equals_combat_with_reference(wide) -
     y = rows[measures].to_numpy()
     combat = fit_combat(y, rows["cohort"], rows, (), reference="source")
     np.testing.assert_allclose(ours, combat.apply(y, rows["cohort"], rows), rtol=1e-10)
+
+
+def test_combat_gam_is_combat_with_the_spline_basis(reference) -> None:
+    """No package computes our ComBat-GAM (neuroHarmonize selects a penalised B-spline by
+    random k-fold CV): it is ComBat with the natural-spline columns as covariates, whose
+    ComBat part is neuroCombat's (above) and whose basis spans patsy's (test_site_shift)."""
+    from harmonstats.analysis.combat import combat_terms
+    from harmonstats.analysis.design import Design
+
+    data, _ = reference
+    y = data[FEATURES].to_numpy()
+    terms = combat_terms("combat_gam", ("pma_scan", "ga_birth", "sex"))
+    gam = fit_combat(y, data["cohort"], data, terms, reference="source")
+    basis = Design.learn(data, terms, "test").matrix(data, "test")[:, 1:]
+    columns = {f"b{j}": basis[:, j] for j in range(basis.shape[1])}
+    plain = fit_combat(y, data["cohort"], data.assign(**columns), list(columns),
+                       reference="source")
+    np.testing.assert_allclose(gam.apply(y, data["cohort"], data),
+                               plain.apply(y, data["cohort"], data.assign(**columns)),
+                               rtol=1e-10)
+
+
+def test_covbat_aligns_covariances_and_keeps_the_reference() -> None:
+    """No CovBat package is on PyPI (its authors ship R and a script): checked by what it is
+    for. A site adds a shared factor to every feature of its subjects (a covariance, not a
+    mean or variance effect); CovBat removes far more of it than ComBat."""
+    rng = np.random.default_rng(4)
+    n, p = 150, 8
+    batch = np.repeat(["source", "target"], n)
+    data = pd.DataFrame({"pma_scan": rng.uniform(37, 45, 2 * n)})
+    y = 2 + 0.05 * data["pma_scan"].to_numpy()[:, None] + rng.normal(0, 1, (2 * n, p))
+    factor = rng.normal(0, 1, (n, 1)) * rng.uniform(0.8, 1.2, (1, p))
+    y[n:] = y[n:] / np.sqrt(2) + factor / np.sqrt(2) * 1.0
+    combat = fit_combat(y, batch, data, ("pma_scan",), reference="source")
+    covbat = fit_combat(y, batch, data, ("pma_scan",), reference="source", covbat_variance=0.95)
+    keep = batch == "source"
+    out_v = covbat.apply(y, batch, data)
+    np.testing.assert_array_equal(out_v[keep], y[keep])
+
+    def gap(values: np.ndarray) -> float:
+        resid, _ = combat.standardise(values, data)
+        return float(np.linalg.norm(np.cov(resid[~keep], rowvar=False)
+                                    - np.cov(resid[keep], rowvar=False)))
+
+    assert gap(out_v) < 0.5 * gap(combat.apply(y, batch, data))

@@ -113,5 +113,6 @@ def test_random_intercept_reml_equals_statsmodels_mixedlm() -> None:
     v = ref.scale * np.eye(n) + np.asarray(ref.cov_re)[0, 0] * (groups[:, None] == groups[None, :])
     np.testing.assert_allclose(ours.cov, np.linalg.inv(x.T @ np.linalg.solve(v, x)), rtol=1e-4)
     np.testing.assert_allclose(ours.cov, ref.cov_params()[:3, :3], rtol=0.01, atol=1e-7)
-    assert ours.sd_total == pytest.approx(np.sqrt(ref.scale + np.asarray(ref.cov_re)[0, 0]), rel=1e-4)
+    random = np.asarray(ref.cov_re)[0, 0]
+    assert ours.sd_total == pytest.approx(np.sqrt(ref.scale + random), rel=1e-4)
     assert ours.df == 50 - 3
