@@ -164,6 +164,14 @@ class StudyRun:
     segment: SegmentPlan | None = None
     segment_skip: str = "no method applies a model; the label maps given are measured"
 
+    def describe(self) -> str:
+        """One line: how many subjects, which methods are given and which are to segment."""
+        given = self.cohort.methods if self.cohort is not None else []
+        models = list(self.segment.models) if self.segment is not None else []
+        n = len(self.cohort.subjects) if self.cohort is not None else (
+            len(self.segment.images) if self.segment is not None else 0)
+        return f"{n} subjects, methods {[*given, *(m for m in models if m not in given)]}"
+
 
 def demo_study(
     data: str | os.PathLike[str],

@@ -133,3 +133,13 @@ def test_methods_text_describes_the_models_applied(model_study: Path) -> None:
     text = " ".join(paragraphs)
     assert "Label maps of net and parcellation were produced in this run" in text
     assert any("Grigorescu" in r for r in refs)
+
+
+def test_a_study_of_checkpoints_only_loads_and_is_described(model_study: Path) -> None:
+    config = load_study_config(model_study).model_dump(mode="json")
+    config["methods"] = {"net": {"checkpoint": "../net.pt"}}
+    config["measures"]["ground_truth"] = None
+    run = study_run(write_yaml(model_study.parent, config))
+    assert run.cohort is None and run.segment is not None
+    assert run.describe() == "6 subjects, methods ['net']"
+    assert run_segmentation(run.segment).methods == ["net"]
