@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from pathlib import Path
 
 from harmonstats.analysis.battery import run_battery, write_battery
 from harmonstats.analysis.config import load_battery_config
 from harmonstats.io import read_table
+from harmonstats.layout import read_scans
 
 __all__ = ["add_arguments", "run"]
 
@@ -15,7 +17,9 @@ __all__ = ["add_arguments", "run"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``validate`` options to ``parser``."""
     parser.add_argument("measures", help="long measures table (TSV)")
-    parser.add_argument("--participants", required=True, help="participants table (TSV)")
+    parser.add_argument("--participants", required=True,
+                        help="participants table (TSV); each subject's sub-<label>_sessions.tsv "
+                        "beside it is read too (BIDS)")
     parser.add_argument("--config", default=None,
                         help="YAML of battery options (keys of BatteryConfig)")
     parser.add_argument("--out", required=True, help="folder for the result tables")
@@ -25,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the battery and write every table as TSV + JSON sidecar; print a one-line summary."""
     config = load_battery_config(args.config)
     measures = read_table(args.measures)
-    participants = read_table(args.participants)
+    path = Path(args.participants)
+    participants, _ = read_scans(path.parent, participants=path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         results = run_battery(measures, participants, config)

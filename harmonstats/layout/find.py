@@ -109,16 +109,18 @@ def read_scans(
     """
     base = Path(root) if root is not None else None
     if isinstance(participants, pd.DataFrame):
+        seen = set(participants.columns)
         table, source = participants.rename(columns=dict(columns or {})), "participants table"
     else:
         path = Path(participants)
         path = path if path.is_absolute() or base is None else base / path
         table, source = read_participants_file(path, columns=columns), path.name
-    if "participant_id" not in table.columns:
-        return table, source
+        seen = set(read_participants_file(path).columns)
+    if "participant_id" not in table.columns or "session_id" in table.columns or base is None:
+        _check_mapped(columns, seen, table, source)
+        return (canonical_ids(table, source=source) if "participant_id" in table.columns
+                else table), source
     table = canonical_ids(table, source=source)
-    if "session_id" in table.columns or base is None:
-        return table, source
     frames = []
     for pid in table["participant_id"].drop_duplicates():
         scan = Scan.of(pid)
@@ -126,11 +128,13 @@ def read_scans(
                else Path(expand_pattern(sessions, scan)))
         path = rel if rel.is_absolute() else base / rel
         if path.is_file():
+            seen |= set(read_participants_file(path).columns)
             ses = read_participants_file(path, columns=columns)
             if "session_id" not in ses.columns:
                 raise ValueError(f"{path}: no column 'session_id' (one row per session)")
             ses = canonical_ids(ses.assign(participant_id=pid), source=str(path))
             frames.append(ses)
+    _check_mapped(columns, seen, table, source)
     if not frames:
         return table, source
     per_session = pd.concat(frames, ignore_index=True)
@@ -141,6 +145,16 @@ def read_scans(
         merged[col] = merged.pop(f"{col}_ses").combine_first(merged[col])
     lead = ["participant_id", "session_id"]
     return merged[lead + [c for c in merged.columns if c not in lead]], source
+
+
+def _check_mapped(columns: Mapping[str, str] | None, seen: set[str], table: pd.DataFrame,
+                  source: str) -> None:
+    """Raise if a user column of the mapping is in neither the participants nor a sessions
+    table."""
+    absent = [c for c in (columns or {}) if c not in seen]
+    if absent:
+        raise ValueError(f"{source}: column {absent[0]!r} named in participants.columns is not "
+                         f"in the table; it has {list(table.columns)}")
 
 
 @dataclass
@@ -211,35 +225,36 @@ def find_study_files(root: str | os.PathLike[str], scans: Sequence[Scan]) -> Stu
     for scan in scans:
         places: list[tuple[str | None, Path]] = [(None, base / scan.folder())]
         places += [(d, deriv / d / scan.folder()) for d in datasets]
-        for dataset, folder in places:
+        for place, folder in places:
             for name in _entries(folder, scan.key):
                 parsed = _split_name(name, scan.key)
                 if parsed is None:
                     continue
                 desc, ext = parsed
-                own = dataset if dataset in model_sets else None
+                own = place if place in model_sets else None
                 if desc == REGIONS_DESC:
                     continue
                 if desc is None and own is not None:
                     where.setdefault(own, (own, None, ext))
                 elif desc is not None and own is None:
                     try:
-                        where.setdefault(method_name(desc), (dataset, desc, ext))
+                        where.setdefault(method_name(desc), (place, desc, ext))
                     except ValueError:
                         continue
     found = StudyFiles()
-    for method, (dataset, desc, ext) in where.items():
+    for method, (home, desc, ext) in where.items():
         found.labels[method] = {
-            s: base / (derivative_path(dataset, s, desc=desc, extension=ext) if dataset
+            s: base / (derivative_path(home, s, desc=desc, extension=ext) if home
                        else raw_path(s, "dseg", desc=desc, extension=ext)) for s in scans}
     # The study's region maps: beside the images or in a pipeline's dataset; a method's own:
     # in its dataset (a given method's, in derivatives/<method>/).
     places_of_regions: dict[str, list[Path]] = {"": []}
-    for dataset in [None, *datasets]:
-        if dataset is not None and (dataset in model_sets or dataset in where):
+    places_of_regions[""].append(base)
+    for dataset in datasets:
+        if dataset in model_sets or dataset in where:
             places_of_regions.setdefault(dataset, []).append(deriv / dataset)
         else:
-            places_of_regions[""].append(base if dataset is None else deriv / dataset)
+            places_of_regions[""].append(deriv / dataset)
     for key, roots in places_of_regions.items():
         present: dict[Scan, Path] = {}
         for scan in scans:
@@ -268,16 +283,29 @@ def find_images(root: str | os.PathLike[str], scans: Sequence[Scan] | None = Non
     pattern : str, optional
         Path pattern of the images (a study YAML's ``labels.image``); default the BIDS place,
         ``sub-<label>[/ses-<label>]/anat/sub-<label>[_ses-<label>]_T2w.nii.gz``.
+
+    Without ``scans``, the scans are those of the study's participants table, or, in a folder
+    without one, those of its ``sub-*[/ses-*]`` folders.
     """
     base = Path(root)
     if scans is None:
         if not base.is_dir():
             raise FileNotFoundError(f"study folder not found: {base}")
-        scans = scans_of(read_scans(base)[0])
+        scans = (scans_of(read_scans(base)[0]) if (base / PARTICIPANTS).is_file()
+                 else _scans_in_folders(base))
     out = {}
     for scan in scans:
         rel = Path(expand_pattern(pattern, scan)) if pattern else raw_path(scan, "T2w")
         path = rel if rel.is_absolute() else base / rel
         if path.is_file():
             out[scan] = path
+    return out
+
+
+def _scans_in_folders(base: Path) -> list[Scan]:
+    """The scans of a folder's ``sub-<label>[/ses-<label>]`` folders (no participants table)."""
+    out = []
+    for sub in sorted(p for p in base.glob("sub-*") if p.is_dir()):
+        sessions = sorted(p.name for p in sub.glob("ses-*") if p.is_dir())
+        out += [Scan.of(sub.name, ses) for ses in sessions] or [Scan.of(sub.name)]
     return out

@@ -49,10 +49,12 @@ __all__ = [
     "canonical_ids",
     "dataset_root",
     "derivative_path",
+    "expand_paths",
     "expand_pattern",
     "method_name",
     "participant_id",
     "raw_path",
+    "scan_columns",
     "scans_of",
     "session_id",
     "session_label",
@@ -277,6 +279,28 @@ def expand_pattern(pattern: str, scan: Scan, row: Mapping[str, Any] | None = Non
                          "participants column") from None
     except (IndexError, ValueError) as exc:
         raise ValueError(f"path pattern {pattern!r} is not a valid pattern: {exc}") from None
+
+
+def expand_paths(pattern: str, table: pd.DataFrame,
+                 root: str | os.PathLike[str] | None = None) -> dict[Scan, Path]:
+    """Scan -> path of a pattern, for every scan of a participants table.
+
+    Relative paths are taken relative to ``root`` (when given). See :func:`expand_pattern`.
+    """
+    base = Path(root) if root is not None else None
+    out = {}
+    for scan, row in zip(scans_of(table), table.to_dict("records"), strict=True):
+        path = Path(expand_pattern(pattern, scan, row))
+        out[scan] = path if path.is_absolute() or base is None else base / path
+    return out
+
+
+def scan_columns(*tables: pd.DataFrame) -> list[str]:
+    """The columns that name a scan in every table: ``participant_id``, and ``session_id`` when
+    each table has one with at least one session (tables of a study with sessions)."""
+    with_sessions = all("session_id" in t.columns and t["session_id"].notna().any()
+                        for t in tables)
+    return ["participant_id", *(["session_id"] if with_sessions else [])]
 
 
 def scans_of(table: pd.DataFrame) -> list[Scan]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 __all__ = ["add_arguments", "run"]
@@ -10,7 +11,8 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``preprocess`` options."""
-    parser.add_argument("--data", required=True, help="study folder (sub-*/anat/*_T2w.nii.gz)")
+    parser.add_argument("--data", required=True,
+                        help="BIDS study folder (sub-*[/ses-*]/anat/*_T2w.nii.gz)")
     parser.add_argument("--out", required=True, help="output study folder")
     parser.add_argument("--spacing", type=float, default=0.5, help="isotropic voxel size, mm")
     parser.add_argument("--template", default=None, help="template for rigid alignment (ANTs)")
@@ -25,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Preprocess the study and write its participants table (with a split if asked)."""
     from harmonstats.io import read_table, write_table
+    from harmonstats.layout import sessions_path
     from harmonstats.models.preprocess import preprocess_study, stratified_split
 
     data, out = Path(args.data), Path(args.out)
@@ -39,5 +42,11 @@ def run(args: argparse.Namespace) -> int:
             "split": "train / val / test, stratified by PMA at scan within cohort"})
     elif args.split:
         raise FileNotFoundError(f"--split needs {table_path}")
-    print(f"{len(done)} subjects preprocessed")
+    if table_path.is_file():
+        for pid in read_table(table_path)["participant_id"]:
+            for sessions in (sessions_path(pid), sessions_path(pid).with_suffix(".json")):
+                if (data / sessions).is_file():
+                    (out / sessions).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(data / sessions, out / sessions)
+    print(f"{len(done)} scans preprocessed")
     return 0

@@ -12,8 +12,9 @@ import re
 import sys
 from pathlib import Path
 
-from harmonstats.report.pipeline import DEMO, QUICK, Progress, demo_study, run_report
-from harmonstats.report.study import demo_run, study_run
+from harmonstats.pipeline.demo import DEMO, QUICK, demo_run, demo_study
+from harmonstats.pipeline.run import Progress, run_report
+from harmonstats.pipeline.study import study_run
 
 __all__ = ["add_arguments", "run"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harmonstats.io import read_table
-from harmonstats.report.segment import demo_models
+from harmonstats.pipeline.segment import demo_models
 from harmonstats.synth.acquisition import ORIGINAL_BIAS
 
 pytestmark = pytest.mark.slow
