@@ -25,9 +25,9 @@ from harmonstats.cohort import Cohort
 from harmonstats.io import file_sha256, load_nifti, save_nifti, write_json
 from harmonstats.labels import REGIONS, TISSUES
 from harmonstats.layout import (
-    DERIVATIVES,
     REGIONS_DESC,
     Scan,
+    dataset_root,
     derivative_path,
     find_images,
     find_study_files,
@@ -306,7 +306,7 @@ def segment_images(
     name = method_name(method or seg.name)
     scans = {Scan.parse(k): Path(v) for k, v in images.items()}
     base = Path(out)
-    folder = base / DERIVATIVES / name
+    folder = dataset_root(base, name)
     record_path = folder / _MODELS_RECORD
     previous = json.loads(record_path.read_text()) if record_path.is_file() else {}
     record = {"segmenter": file_sha256(seg.source),
@@ -376,7 +376,7 @@ def parcellate_cohort(
     base = Path(out)
     scans = scans_of(read_scans(data)[0])
     given = find_study_files(data, scans).labels.get(name, {})
-    folder = base / DERIVATIVES / name
+    folder = dataset_root(base, name)
     written = []
     for scan in tqdm(scans, desc=f"parcellate {name}", disable=not progress):
         own = base / derivative_path(name, scan)
