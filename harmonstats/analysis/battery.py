@@ -49,6 +49,7 @@ from harmonstats.analysis.tables import (
     wide_table,
 )
 from harmonstats.io import write_table
+from harmonstats.layout.names import canonical_ids
 
 __all__ = ["STATUS_COLUMNS", "TABLE_COLUMNS", "run_battery", "write_battery"]
 
@@ -116,6 +117,9 @@ def run_battery(measures: pd.DataFrame, participants: pd.DataFrame,
     """
     cfg = config or BatteryConfig()
     start = time.perf_counter()
+    # One form of the IDs (BIDS: sub-<label>, ses-<label>), whichever each table used.
+    measures = canonical_ids(measures, source="measures table")
+    participants = canonical_ids(participants, source="participants table")
     wide = wide_table(measures, participants)
     all_measures = sorted(measures["measure"].unique())
     meas = list(cfg.measures) if cfg.measures else [m for m in all_measures

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from harmonstats.layout.names import canonical_ids, scan_columns
+
 __all__ = [
     "MEASURE_COLUMNS",
     "PARTICIPANT_COLUMNS",
@@ -72,10 +74,12 @@ def wide_table(measures: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFra
     Returns
     -------
     pandas.DataFrame
-        One row per (participant_id, session_id, method): participant_id, method, every
-        participants column (cohort included), then one column per measure (sorted by name).
-        Rows are sorted by method, participant_id and session_id, so the result does not
-        depend on input row order.
+        One row per (participant_id, method), or per (participant_id, session_id, method) when
+        both tables give sessions (the participants table then has one row per subject-session):
+        those columns, every participants column (cohort included), then one column per measure
+        (sorted by name). IDs take their BIDS forms (``sub-<label>``, ``ses-<label>``) whichever
+        form each table used. Rows are sorted by method then subject (and session), so the result
+        does not depend on input row order.
 
     Raises
     ------
@@ -86,38 +90,29 @@ def wide_table(measures: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFra
     """
     require_columns(measures, MEASURE_COLUMNS, "measures table")
     require_columns(participants, PARTICIPANT_COLUMNS, "participants table")
-    parts = participants.copy()
-    parts["participant_id"] = parts["participant_id"].astype(str)
-    meas = measures.copy()
-    meas["participant_id"] = meas["participant_id"].astype(str)
-    sessions = "session_id" in parts.columns
-    if sessions:
-        require_columns(meas, ["session_id"], "measures table (the participants have sessions)")
-        for table in (parts, meas):
-            table["session_id"] = table["session_id"].astype("string").fillna("").astype(str)
-    key = ["participant_id", "session_id"] if sessions else ["participant_id"]
-
-    def labels(table: pd.DataFrame) -> pd.Series:
-        ids = table["participant_id"]
-        return ids + " session " + table["session_id"] if sessions else ids
-
-    label = labels(parts)
-    dup = label[parts.duplicated(key)]
+    # IDs with or without sub-/ses-; subject-sessions are the unit when both tables have them.
+    parts = canonical_ids(participants, source="participants table")
+    meas = canonical_ids(measures, source="measures table")
+    scan = scan_columns(parts, meas)
+    for table in (parts, meas):
+        if "session_id" in scan:
+            table["session_id"] = table["session_id"].fillna("n/a")
+        table["_scan"] = table[scan].astype(str).agg("_".join, axis=1)
+    dup = parts["_scan"][parts["_scan"].duplicated()]
     if len(dup):
-        what = "subject/session(s)" if sessions else "subject(s)"
-        raise ValueError(f"participants table lists {what} twice: {_names(set(dup))}")
-    in_meas, in_parts = set(labels(meas).unique()), set(label)
+        raise ValueError(f"participants table lists subject(s) twice: {_names(set(dup))}")
+    in_meas, in_parts = set(meas["_scan"]), set(parts["_scan"])
     if in_meas - in_parts:
         raise ValueError("subject(s) in the measures table but not in the participants table: "
                          + _names(in_meas - in_parts))
     if in_parts - in_meas:
         raise ValueError("subject(s) in the participants table but not in the measures table: "
                          + _names(in_parts - in_meas))
-    cohort_of = parts.groupby("participant_id")["cohort"].first().astype(str)
-    expected = cohort_of.loc[meas["participant_id"]].to_numpy()
+    cohort_of = parts.set_index("_scan")["cohort"].astype(str)
+    expected = cohort_of.loc[meas["_scan"]].to_numpy()
     clash = meas["cohort"].astype(str).to_numpy() != expected
     if clash.any():
-        bad = set(meas.loc[clash, "participant_id"])
+        bad = set(meas.loc[clash, "_scan"])
         raise ValueError(f"cohort differs between measures and participants for: {_names(bad)}")
     values = pd.to_numeric(meas["value"], errors="coerce")
     bad_value = values.isna() & meas["value"].notna()
@@ -125,31 +120,33 @@ def wide_table(measures: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFra
         row = meas[bad_value].iloc[0]
         raise ValueError(
             f"non-numeric value {row['value']!r} in the measures table (subject "
-            f"{row['participant_id']}, method {row['method']}, measure {row['measure']}); "
+            f"{row['_scan']}, method {row['method']}, measure {row['measure']}); "
             f"{int(bad_value.sum())} such value(s) in all"
         )
     meas["value"] = values.astype(float)
-    dups = meas.duplicated([*key, "method", "measure"])
+    key = ["_scan", "method", "measure"]
+    dups = meas.duplicated(key)
     if dups.any():
         row = meas[dups].iloc[0]
-        hint = "" if sessions else (" (several sessions need a session_id column in the "
-                                    "participants table, one row per session)")
+        hint = ("" if "session_id" in scan else " (several sessions need a session_id column "
+                "in the participants table, one row per session, and in the measures table)")
         raise ValueError(
-            f"subject {row['participant_id']} has measure {row['measure']} twice for method "
-            f"{row['method']}" + (f", session {row['session_id']!r}" if sessions else "") + hint
+            f"subject {row['_scan']} has measure {row['measure']} twice for method "
+            f"{row['method']}" + hint
         )
-    wide = meas.pivot(index=[*key, "method"], columns="measure", values="value")
+    wide = meas.pivot(index=["_scan", "method"], columns="measure", values="value")
     wide = wide.reindex(columns=sorted(wide.columns))
     wide.columns.name = None
     wide = wide.reset_index()
-    clash_cols = set(wide.columns) & (set(parts.columns) - set(key))
+    clash_cols = set(wide.columns) & (set(parts.columns) - {"_scan"})
     if clash_cols:
         raise ValueError(f"measure name(s) {sorted(clash_cols)} clash with participants columns")
-    out = parts.merge(wide, on=key, how="right")
-    lead = ["participant_id", "method"]
+    out = parts.merge(wide, on="_scan", how="right").drop(columns="_scan")
+    if "session_id" in scan:
+        out["session_id"] = out["session_id"].replace("n/a", np.nan)
+    lead = [*scan, "method"]
     out = out[lead + [c for c in out.columns if c not in lead]]
-    order = ["method", "participant_id", *(["session_id"] if sessions else [])]
-    return out.sort_values(order, kind="mergesort").reset_index(drop=True)
+    return out.sort_values(["method", *scan], kind="mergesort").reset_index(drop=True)
 
 
 def check_methods(wide: pd.DataFrame, methods: Sequence[str]) -> None:

@@ -97,7 +97,7 @@ def test_no_ga_overlap_is_refused(wide: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize("change,match", [
     (lambda w: w.assign(sex="F"), "covariate 'sex' has no variance"),
-    (lambda w: w[~((w["cohort"] == "target") & (w["participant_id"] > "tar1x00005"))],
+    (lambda w: w[~((w["cohort"] == "target") & (w["participant_id"] > "sub-tar1x00005"))],
      "at least 10 are needed"),
 ])
 def test_bad_input_is_refused(wide: pd.DataFrame, change, match: str) -> None:
