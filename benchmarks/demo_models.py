@@ -27,26 +27,27 @@ import pandas as pd
 from harmonstats.cohort import Cohort
 from harmonstats.io import load_nifti, read_table
 from harmonstats.labels import REGIONS, TISSUES
+from harmonstats.layout import find_images
 from harmonstats.measures.extract import measure_cohort
-from harmonstats.models.apply import find_images, load_segmenter, parcellate, segment_images
-from harmonstats.report.pipeline import DEMO, demo_study
-from harmonstats.report.segment import demo_models
+from harmonstats.models.apply import load_segmenter, parcellate, segment_images
+from harmonstats.pipeline.demo import DEMO, demo_study
+from harmonstats.pipeline.segment import demo_models
 
 
 def region_dice(cohort: Cohort, parcellation: Path) -> pd.DataFrame:
     """Per subject and region: Dice of the parcellation of the true GM against the true regions."""
     model = load_segmenter(parcellation, label_scheme="regions11", in_channels=1)
     rows = []
-    for pid in cohort.subjects:
-        truth_map = cohort.label_path("truth", pid)
+    for scan in cohort.scans:
+        truth_map = cohort.label_path("truth", scan)
         pred = parcellate(model, truth_map)
-        ref = np.asarray(load_nifti(cohort.region_path("truth", pid)).dataobj)
+        ref = np.asarray(load_nifti(cohort.region_path("truth", scan)).dataobj)
         for value, name in REGIONS.items():
             if not value:
                 continue
             a, b = pred == value, ref == value
             denom = a.sum() + b.sum()
-            rows.append({"participant_id": pid, "region": name,
+            rows.append({"participant_id": scan.key, "region": name,
                          "dice": 2.0 * (a & b).sum() / denom if denom else np.nan})
     return pd.DataFrame(rows)
 
@@ -75,7 +76,7 @@ def main() -> None:
     t0 = time.perf_counter()
     for name, path in models.items():
         segment_images(path, images, root, method=name, parcellation=parcellation,
-                       progress=False)
+                       progress=False, source_root=root)
     print(f"segmented {len(images)} subjects x {len(models)} models in "
           f"{time.perf_counter() - t0:.0f} s")
     # only the methods evaluated here: other derivatives (e.g. an interrupted earlier run) are

@@ -9,7 +9,8 @@ Parts (``--parts``, comma-separated):
 - ``brains``: synthetic folded brains written by ``harmonstats.synth`` (``--n-brains`` scaled to
   a 64^3 field at 0.5 mm, as the demo's, and ``--n-real`` at real neonatal size, 256 x 256 x 200
   at 0.5 mm), measured on their ``truth`` label maps; the per-voxel true thickness is read from
-  each subject's ``desc-thickness`` map and the touching banks from its ``desc-touching_mask``.
+  each scan's ``desc-thickness_map`` and the touching banks from its ``desc-touching_mask``,
+  beside the labels in ``derivatives/harmonstats-synth``.
   Per method: bias, voxelwise Pearson r and median |error| on touching-bank voxels, elsewhere
   and on all cortical voxels (pooled over brains, and per brain); the correlation of the
   subject means with the true means; time per brain and the ratio DiReCT / pbt. DiReCT takes
@@ -43,10 +44,12 @@ import numpy as np
 import pandas as pd
 
 from harmonstats.io import load_nifti, read_table
+from harmonstats.layout import Scan, derivative_path
 from harmonstats.measures.direct import direct_thickness
 from harmonstats.measures.laplace import laplace_thickness
 from harmonstats.measures.pbt import pbt_thickness
 from harmonstats.measures.phantoms import PHANTOMS
+from harmonstats.synth.study import LABELS_DATASET
 
 INNER = (3, 4, 5, 6)
 REAL_SHAPE = (256, 256, 200)
@@ -93,13 +96,15 @@ def run_cases(direct: bool) -> None:
 
 # -- folded brains ---------------------------------------------------------------------------
 def _subject(study: Path, pid: str) -> dict[str, np.ndarray | tuple[float, ...]]:
-    anat = study / f"sub-{pid}" / "anat"
-    img = load_nifti(anat / f"sub-{pid}_desc-truth_dseg.nii.gz")
+    """A synthetic scan's truth labels, true thickness map and touching-bank mask."""
+    scan = Scan.of(pid)
+    img = load_nifti(study / derivative_path(LABELS_DATASET, scan, desc="truth"))
+    thickness = study / derivative_path(LABELS_DATASET, scan, "map", desc="thickness")
+    touching = study / derivative_path(LABELS_DATASET, scan, "mask", desc="touching")
     return {
         "labels": np.asarray(img.dataobj).astype(np.uint8),
-        "truth": np.asarray(load_nifti(anat / f"sub-{pid}_desc-thickness.nii.gz").dataobj),
-        "touching": np.asarray(
-            load_nifti(anat / f"sub-{pid}_desc-touching_mask.nii.gz").dataobj).astype(bool),
+        "truth": np.asarray(load_nifti(thickness).dataobj),
+        "touching": np.asarray(load_nifti(touching).dataobj).astype(bool),
         "spacing": tuple(float(v) for v in img.header.get_zooms()[:3]),
     }
 

@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "segment": ("harmonstats.models.cli_segment", "apply a trained model to a study"),
     "measure": ("harmonstats.measures.cli", "measure volumes, cortical thickness and Dice"),
     "validate": ("harmonstats.analysis.cli", "run the harmonisation-validation statistics"),
-    "report": ("harmonstats.report.cli", "run a study end to end and write the HTML report"),
+    "report": ("harmonstats.pipeline.cli", "run a study end to end and write the HTML report"),
 }
 
 #: Errors that come from the user's input: printed as one line, exit code 2, no traceback.

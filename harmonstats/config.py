@@ -1,9 +1,16 @@
 """Study configuration: one YAML file describes a study, validated into a :class:`StudyConfig`.
 
 A study YAML names the participants table and how its columns map onto harmonstats' names, the
-cohorts and which one is the reference, where each method's label maps are (path patterns with
-``{participant_id}``), the label schemes, how to measure, and the statistics battery's options
-(section ``analysis``, whose schema is the analysis package's own configuration).
+cohorts and which one is the reference, where each method's label maps are (path patterns), the
+label schemes, how to measure, and the statistics battery's options (section ``analysis``, whose
+schema is the analysis package's own configuration).
+
+Path patterns hold ``{participant_id}`` and, in a study with sessions, ``{session_id}``: they
+expand to the subject and session *labels*, without ``sub-`` and ``ses-``, whether the tables
+give the IDs with the prefixes (as BIDS requires) or without, so a pattern spells BIDS paths as
+``sub-{participant_id}/ses-{session_id}/anat/sub-{participant_id}_ses-{session_id}_...``. Any
+other ``{column}`` expands to that participants column. Sessions come from each subject's
+``sub-<label>_sessions.tsv`` (``participants.sessions``).
 
 Relative paths are resolved against ``root``, itself relative to the YAML file's folder.
 Unknown keys are errors, reported as ``study.yaml: unknown key 'methods.original.foo'``.
@@ -21,7 +28,20 @@ A minimal study (Draw-EM labels that came with the data, plus one model's output
              regions: "sub-{participant_id}/anat/sub-{participant_id}_drawem87.nii.gz"}
     methods:
       original: {labels: "sub-{participant_id}/anat/sub-{participant_id}_drawem9.nii.gz"}
-"""
+
+A dHCP release, as released (sessions, PMA at scan in ``scan_age`` of the sessions tables)::
+
+    participants:
+      table: participants.tsv
+      columns: {birth_age: ga_birth, scan_age: pma_scan, site: cohort}
+    labels:
+      scheme: drawem9
+      region_scheme: drawem87
+      regions: "sub-{participant_id}/ses-{session_id}/anat/sub-{participant_id}_ses-{session_id}_desc-drawem87_dseg.nii.gz"
+      image: "sub-{participant_id}/ses-{session_id}/anat/sub-{participant_id}_ses-{session_id}_desc-restore_T2w.nii.gz"
+    methods:
+      original: {labels: "sub-{participant_id}/ses-{session_id}/anat/sub-{participant_id}_ses-{session_id}_desc-drawem9_dseg.nii.gz"}
+"""  # noqa: E501
 
 from __future__ import annotations
 
@@ -42,6 +62,7 @@ from pydantic import (
 )
 
 from harmonstats.analysis.config import BatteryConfig
+from harmonstats.layout.names import method_name
 
 __all__ = [
     "CANONICAL_COLUMNS",
@@ -68,7 +89,6 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "split",
 )
 
-_METHOD_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _COLUMN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -90,12 +110,20 @@ class ParticipantsConfig(_Strict):
     table : str
         Path of the table (TSV or CSV), relative to the study root unless absolute.
     columns : dict of str to str
-        User column -> harmonstats column (``participant_id``, ``cohort``, ``ga_birth`` (weeks),
-        ``pma_scan`` (weeks), ``sex``, ``birth_weight`` (g), ``split``, or an outcome name).
+        User column -> harmonstats column (``participant_id``, ``session_id``, ``cohort``,
+        ``ga_birth`` (weeks), ``pma_scan`` (weeks), ``sex``, ``birth_weight`` (g), ``split``,
+        or an outcome name); applied to the participants and the sessions tables.
+    sessions : str, optional
+        Pattern of each subject's sessions table (one row per session: ``session_id`` and the
+        session's columns, e.g. PMA at scan); default the BIDS place,
+        ``sub-{participant_id}/sub-{participant_id}_sessions.tsv``, read where present.
     """
 
     table: str
     columns: dict[str, str] = Field(default_factory=dict)
+    sessions: str | None = None
+
+    _sessions = field_validator("sessions")(_check_pattern)
 
     @field_validator("columns")
     @classmethod
@@ -291,10 +319,7 @@ class StudyConfig(_Strict):
     @classmethod
     def _method_names(cls, value: dict[str, MethodSource]) -> dict[str, MethodSource]:
         for name in value:
-            if not _METHOD_RE.fullmatch(name):
-                raise ValueError(
-                    f"method name {name!r} is not allowed: use lowercase letters, digits and '_'"
-                )
+            method_name(name)
         return value
 
     @model_validator(mode="after")

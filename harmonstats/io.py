@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -23,7 +22,6 @@ import pandas as pd
 
 __all__ = [
     "atomic_path",
-    "check_participant_id",
     "file_sha256",
     "load_nifti",
     "read_table",
@@ -31,9 +29,6 @@ __all__ = [
     "write_json",
     "write_table",
 ]
-
-_ID_RE = re.compile(r"^[A-Za-z0-9]+$")
-
 
 def _read_umask() -> int:
     mask = os.umask(0)
@@ -43,28 +38,6 @@ def _read_umask() -> int:
 
 # Read once at import: os.umask can only be read by setting it, which is not thread-safe.
 _UMASK = _read_umask()
-
-
-def check_participant_id(participant_id: object) -> str:
-    """Return a participant ID without its ``sub-`` prefix, or raise if it is unsafe.
-
-    IDs become file and folder names (``sub-<id>``), so only letters and digits are allowed
-    (the BIDS rule): no path separators, dots, spaces or other characters that could write
-    outside the output folder.
-
-    Raises
-    ------
-    ValueError
-        If the ID is empty or holds anything but ASCII letters and digits.
-    """
-    text = str(participant_id)
-    label = text[4:] if text.startswith("sub-") else text
-    if not _ID_RE.fullmatch(label):
-        raise ValueError(
-            f"participant ID {text!r} is not allowed: use ASCII letters and digits only "
-            "(optionally prefixed 'sub-'); IDs become file names"
-        )
-    return label
 
 
 @contextlib.contextmanager

@@ -11,7 +11,8 @@ from harmonstats.io import load_nifti, read_table, save_nifti, write_table
 def test_from_bids_discovers_methods_and_regions(tiny_study):
     cohort = Cohort.from_bids(tiny_study)
     assert cohort.methods == ["original", "truth"]
-    assert cohort.subjects == ["s00", "s01", "s02", "s03"]
+    assert cohort.subjects == ["sub-s00", "sub-s01", "sub-s02", "sub-s03"]
+    assert [s.key for s in cohort.scans] == cohort.subjects  # no sessions
     assert cohort.region_path("truth", "s00").name == "sub-s00_desc-regions_dseg.nii.gz"
     assert cohort.image_path("s01").name == "sub-s01_T2w.nii.gz"
     assert cohort.spacing("s00") == (0.5, 0.5, 0.5)

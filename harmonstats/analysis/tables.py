@@ -8,10 +8,12 @@ number: IDs in one table and not the other, non-numeric values, duplicated measu
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
+from harmonstats.layout.names import canonical_ids, scan_columns
 
 __all__ = [
     "MEASURE_COLUMNS",
@@ -23,6 +25,7 @@ __all__ = [
     "drop_missing",
     "numeric_column",
     "require_columns",
+    "rows_analysed",
     "wide_table",
 ]
 
@@ -64,43 +67,52 @@ def wide_table(measures: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFra
         optional). Values must be numeric (mm, mm3 or 1 as the measure's unit says).
     participants : pandas.DataFrame
         participant_id, cohort and the covariates (ga_birth and pma_scan in weeks, sex F/M,
-        birth_weight in g, split, outcome columns).
+        birth_weight in g, split, outcome columns). With a ``session_id`` column it has one row
+        per (participant_id, session_id), with that session's ``pma_scan``, and the measures
+        table's ``session_id`` says which session each value comes from.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (participant_id, method): participant_id, method, every participants column
-        (cohort included), then one column per measure (sorted by name). Rows are sorted by
-        method then participant_id, so the result does not depend on input row order.
+        One row per (participant_id, method), or per (participant_id, session_id, method) when
+        both tables give sessions (the participants table then has one row per subject-session):
+        those columns, every participants column (cohort included), then one column per measure
+        (sorted by name). IDs take their BIDS forms (``sub-<label>``, ``ses-<label>``) whichever
+        form each table used. Rows are sorted by method then subject (and session), so the result
+        does not depend on input row order.
 
     Raises
     ------
     ValueError
-        If a required column is missing, an ID is in one table and not the other (named), a
-        subject's cohort differs between the tables, a value is not numeric, or a subject has
-        the same measure twice for one method.
+        If a required column is missing, an ID (or session) is in one table and not the other
+        (named), a subject's cohort differs between the tables, a value is not numeric, or a
+        subject has the same measure twice for one method and session.
     """
     require_columns(measures, MEASURE_COLUMNS, "measures table")
     require_columns(participants, PARTICIPANT_COLUMNS, "participants table")
-    parts = participants.copy()
-    parts["participant_id"] = parts["participant_id"].astype(str)
-    dup = parts["participant_id"][parts["participant_id"].duplicated()]
+    # IDs with or without sub-/ses-; subject-sessions are the unit when both tables have them.
+    parts = canonical_ids(participants, source="participants table")
+    meas = canonical_ids(measures, source="measures table")
+    scan = scan_columns(parts, meas)
+    for table in (parts, meas):
+        if "session_id" in scan:
+            table["session_id"] = table["session_id"].fillna("n/a")
+        table["_scan"] = table[scan].astype(str).agg("_".join, axis=1)
+    dup = parts["_scan"][parts["_scan"].duplicated()]
     if len(dup):
         raise ValueError(f"participants table lists subject(s) twice: {_names(set(dup))}")
-    meas = measures.copy()
-    meas["participant_id"] = meas["participant_id"].astype(str)
-    in_meas, in_parts = set(meas["participant_id"]), set(parts["participant_id"])
+    in_meas, in_parts = set(meas["_scan"]), set(parts["_scan"])
     if in_meas - in_parts:
         raise ValueError("subject(s) in the measures table but not in the participants table: "
                          + _names(in_meas - in_parts))
     if in_parts - in_meas:
         raise ValueError("subject(s) in the participants table but not in the measures table: "
                          + _names(in_parts - in_meas))
-    cohort_of = parts.set_index("participant_id")["cohort"].astype(str)
-    expected = cohort_of.loc[meas["participant_id"]].to_numpy()
+    cohort_of = parts.set_index("_scan")["cohort"].astype(str)
+    expected = cohort_of.loc[meas["_scan"]].to_numpy()
     clash = meas["cohort"].astype(str).to_numpy() != expected
     if clash.any():
-        bad = set(meas.loc[clash, "participant_id"])
+        bad = set(meas.loc[clash, "_scan"])
         raise ValueError(f"cohort differs between measures and participants for: {_names(bad)}")
     values = pd.to_numeric(meas["value"], errors="coerce")
     bad_value = values.isna() & meas["value"].notna()
@@ -108,29 +120,33 @@ def wide_table(measures: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFra
         row = meas[bad_value].iloc[0]
         raise ValueError(
             f"non-numeric value {row['value']!r} in the measures table (subject "
-            f"{row['participant_id']}, method {row['method']}, measure {row['measure']}); "
+            f"{row['_scan']}, method {row['method']}, measure {row['measure']}); "
             f"{int(bad_value.sum())} such value(s) in all"
         )
     meas["value"] = values.astype(float)
-    key = ["participant_id", "method", "measure"]
+    key = ["_scan", "method", "measure"]
     dups = meas.duplicated(key)
     if dups.any():
         row = meas[dups].iloc[0]
+        hint = ("" if "session_id" in scan else " (several sessions need a session_id column "
+                "in the participants table, one row per session, and in the measures table)")
         raise ValueError(
-            f"subject {row['participant_id']} has measure {row['measure']} twice for method "
-            f"{row['method']} (several sessions are not supported in one table)"
+            f"subject {row['_scan']} has measure {row['measure']} twice for method "
+            f"{row['method']}" + hint
         )
-    wide = meas.pivot(index=["participant_id", "method"], columns="measure", values="value")
+    wide = meas.pivot(index=["_scan", "method"], columns="measure", values="value")
     wide = wide.reindex(columns=sorted(wide.columns))
     wide.columns.name = None
     wide = wide.reset_index()
-    clash_cols = set(wide.columns) & (set(parts.columns) - {"participant_id"})
+    clash_cols = set(wide.columns) & (set(parts.columns) - {"_scan"})
     if clash_cols:
         raise ValueError(f"measure name(s) {sorted(clash_cols)} clash with participants columns")
-    out = parts.merge(wide, on="participant_id", how="right")
-    lead = ["participant_id", "method"]
+    out = parts.merge(wide, on="_scan", how="right").drop(columns="_scan")
+    if "session_id" in scan:
+        out["session_id"] = out["session_id"].replace("n/a", np.nan)
+    lead = [*scan, "method"]
     out = out[lead + [c for c in out.columns if c not in lead]]
-    return out.sort_values(["method", "participant_id"], kind="mergesort").reset_index(drop=True)
+    return out.sort_values(["method", *scan], kind="mergesort").reset_index(drop=True)
 
 
 def check_methods(wide: pd.DataFrame, methods: Sequence[str]) -> None:
@@ -139,6 +155,17 @@ def check_methods(wide: pd.DataFrame, methods: Sequence[str]) -> None:
     unknown = [m for m in methods if m not in known]
     if unknown:
         raise ValueError(f"unknown method(s) {unknown}; the table has {sorted(known)}")
+
+
+def rows_analysed(wide: pd.DataFrame, methods: Sequence[str] | None,
+                  subsets: Mapping[str, set[str]] | None) -> tuple[list[str], pd.DataFrame]:
+    """Methods to analyse (default all, checked) and the rows of the subsets' subjects (their
+    union; all rows when ``subsets`` is None)."""
+    methods = list(methods) if methods is not None else sorted(wide["method"].unique())
+    check_methods(wide, methods)
+    if subsets is None:
+        return methods, wide
+    return methods, wide[wide["participant_id"].isin(set().union(*subsets.values()))]
 
 
 def check_measures(wide: pd.DataFrame, measures: Sequence[str]) -> None:

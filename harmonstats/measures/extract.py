@@ -31,8 +31,9 @@ __all__ = ["MEASURE_COLUMNS", "measure_cohort", "measure_names", "measure_study"
 
 #: Columns of the measures table and their descriptions.
 MEASURE_COLUMNS: dict[str, dict[str, Any]] = {
-    "participant_id": {"Description": "participant label, without the 'sub-' prefix"},
-    "session_id": {"Description": "session label (n/a if the study has no sessions)"},
+    "participant_id": {"Description": "participant ID, sub-<label> (BIDS)"},
+    "session_id": {"Description": "session ID, ses-<label> (BIDS; n/a if the study has no "
+                                  "sessions)"},
     "cohort": {"Description": "cohort of the participant (e.g. source, target)"},
     "method": {"Description": "source of the segmentation (original, truth or a model name)"},
     "measure": {"Description": "volume_<tissue> and icv (mm3; icv = all non-background voxels), "
@@ -58,13 +59,13 @@ def measure_names(*, dice: bool = True) -> list[tuple[str, str]]:
 def _tasks(cohort: Any, methods: Sequence[str], thickness: str,
            reference: str | None) -> list[SubjectTask]:
     out = []
-    for pid in cohort.subjects:
+    for scan in cohort.scans:
         for method in methods:
-            ref = (cohort.label_path(reference, pid)
+            ref = (cohort.label_path(reference, scan)
                    if reference is not None and method != reference else None)
             out.append(SubjectTask(
-                participant_id=pid, method=method, labels=cohort.label_path(method, pid),
-                regions=cohort.region_path(method, pid), reference=ref, thickness=thickness,
+                scan=scan.key, method=method, labels=cohort.label_path(method, scan),
+                regions=cohort.region_path(method, scan), reference=ref, thickness=thickness,
                 scheme=cohort.scheme, region_scheme=cohort.region_scheme))
     return out
 
@@ -139,10 +140,11 @@ def measure_cohort(
     Returns
     -------
     pandas.DataFrame
-        One row per subject x method x measure: ``participant_id``, ``session_id`` (NaN if
-        none), ``cohort``, ``method``, ``measure`` (see :data:`MEASURE_COLUMNS`), ``value``
-        (float; NaN where undefined), ``unit`` (``mm3``, ``mm`` or ``1``). ``df.attrs
-        ["provenance"]`` records the thickness method, its parameters and the package version.
+        One row per scan x method x measure: ``participant_id`` (``sub-<label>``),
+        ``session_id`` (``ses-<label>``, NaN if none), ``cohort``, ``method``, ``measure``
+        (see :data:`MEASURE_COLUMNS`), ``value`` (float; NaN where undefined), ``unit``
+        (``mm3``, ``mm`` or ``1``). ``df.attrs["provenance"]`` records the thickness method,
+        its parameters and the package version.
 
     Raises
     ------
@@ -194,8 +196,9 @@ def measure_cohort(
 def _warn_grouped(messages: list[str], *, each: int = 3) -> None:
     """Warn once per kind of problem, naming the subjects, rather than once per subject.
 
-    Messages read ``"subject sub-<id> (<method>): <problem>"``; problems that differ only in
-    their numbers are one kind. Up to ``each`` messages of a kind are shown as they are.
+    Messages read ``"subject sub-<label>[_ses-<label>] (<method>): <problem>"``; problems
+    that differ only in their numbers are one kind. Up to ``each`` messages of a kind are
+    shown as they are.
     """
     kinds: dict[str, list[tuple[str, str]]] = {}
     for message in messages:
@@ -214,15 +217,16 @@ def _warn_grouped(messages: list[str], *, each: int = 3) -> None:
 
 def _table(cohort: Any, tasks: list[SubjectTask], results: list[Any],
            thickness: str) -> pd.DataFrame:
-    info = cohort.participants.set_index("participant_id")
+    info = {scan.key: scan for scan in cohort.scans}
+    cohorts = dict(zip((s.key for s in cohort.scans), cohort.participants["cohort"],
+                       strict=True))
     rows = []
     _warn_grouped([m for _values, messages in results for m in messages])
     for task, (values, _messages) in zip(tasks, results, strict=True):
-        session = (info.at[task.participant_id, "session_id"]
-                   if "session_id" in info.columns else None)
+        scan = info[task.scan]
         for measure, unit in measure_names(dice=task.reference is not None):
-            rows.append((task.participant_id, session, info.at[task.participant_id, "cohort"],
-                         task.method, measure, values[measure], unit))
+            rows.append((scan.participant_id, scan.session_id, cohorts[task.scan], task.method,
+                         measure, values[measure], unit))
     df = pd.DataFrame(rows, columns=list(MEASURE_COLUMNS))
     df["value"] = df["value"].astype("float64")
     df.attrs["provenance"] = {"thickness": thickness_params(thickness),
@@ -250,7 +254,7 @@ def write_measures(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
 
 
 def measure_study(root: str | os.PathLike[str], **kwargs: Any) -> pd.DataFrame:
-    """Measure a BIDS-like study folder: ``measure_cohort(Cohort.from_bids(root), **kwargs)``."""
+    """Measure a BIDS study folder: ``measure_cohort(Cohort.from_bids(root), **kwargs)``."""
     from harmonstats.cohort import Cohort
 
     return measure_cohort(Cohort.from_bids(root), **kwargs)

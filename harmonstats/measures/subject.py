@@ -30,8 +30,9 @@ class SubjectTask:
 
     Parameters
     ----------
-    participant_id, method : str
-        Who and which segmentation (used in messages).
+    scan, method : str
+        Which scan (its key, ``sub-<label>[_ses-<label>]``) and which segmentation (used in
+        messages).
     labels : path
         Tissue label map.
     regions : path or None
@@ -44,7 +45,7 @@ class SubjectTask:
         Schemes of the label and region maps.
     """
 
-    participant_id: str
+    scan: str
     method: str
     labels: Path
     regions: Path | None = None
@@ -109,7 +110,7 @@ def measure_subject(task: SubjectTask) -> tuple[dict[str, float], list[str]]:
     Bad data (no cortical GM, tissues absent) gives NaN measures and a warning; unreadable or
     mismatched files raise ``FileNotFoundError``/``ValueError`` naming subject, method and file.
     """
-    who = f"sub-{task.participant_id} ({task.method})"
+    who = f"{task.scan} ({task.method})"
     labels, spacing = _load(task.labels, task.scheme, f"{who} label map")
     regions = reference = None
     if task.regions is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,133 @@ import torch
 from harmonstats import __version__
 from harmonstats.io import atomic_path
 
-__all__ = ["CHECKPOINT_FORMAT", "check_compatible", "export_model", "load_checkpoint",
-           "save_checkpoint"]
+__all__ = ["CHECKPOINT_FORMAT", "ModelMetadata", "check_compatible", "export_model",
+           "load_checkpoint", "read_metadata", "save_checkpoint"]
 
 #: Value of the ``format`` key of every harmonstats checkpoint.
 CHECKPOINT_FORMAT = "harmonstats-checkpoint-1"
+
+
+@dataclass(frozen=True)
+class ModelMetadata:
+    """What a checkpoint says about its model, read through typed accessors.
+
+    Built by :meth:`from_mapping` (or :func:`read_metadata`), which names the checkpoint and
+    the key when a required entry is missing or of the wrong type.
+
+    Attributes
+    ----------
+    config : dict
+        The training configuration (:class:`harmonstats.models.config.TrainConfig` as a dict).
+    method : str
+        ``baseline``, ``latent``, ``image`` or ``parcellation``.
+    label_scheme : str
+        ``tissues7`` or ``regions11``.
+    labels : dict of int to str
+        Output label -> name.
+    spacing_mm : float
+        Voxel size the model works at.
+    patch_size : int
+        Training crop edge, voxels (the sliding-window size).
+    in_channels, out_channels : int
+        Network channels.
+    normalisation : str
+        Input intensity normalisation.
+    package_version : str
+        harmonstats version that wrote the checkpoint.
+    selected : dict or None
+        An exported model's selected epoch (``epoch``, ``val_dice``...), if recorded.
+    epochs_run : int or None
+        Epochs trained, for an exported model.
+    """
+
+    config: dict[str, Any]
+    method: str
+    label_scheme: str
+    labels: dict[int, str]
+    spacing_mm: float
+    patch_size: int
+    in_channels: int
+    out_channels: int
+    normalisation: str = ""
+    package_version: str = ""
+    selected: dict[str, Any] | None = None
+    epochs_run: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_mapping(cls, metadata: Mapping[str, Any], *, where: str = "checkpoint"
+                     ) -> ModelMetadata:
+        """Read a checkpoint's ``metadata`` dict; raise ValueError naming a bad entry."""
+        if not isinstance(metadata, Mapping):
+            raise ValueError(f"{where}: metadata is not a mapping")
+
+        def get(key: str, kind: type, default: Any = ...) -> Any:
+            if key not in metadata:
+                if default is ...:
+                    raise ValueError(f"{where}: metadata lacks {key!r}")
+                return default
+            value = metadata[key]
+            try:
+                return kind(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"{where}: metadata {key!r} is {value!r}, not a "
+                                 f"{kind.__name__}") from None
+
+        config = get("config", dict)
+        training = metadata.get("training") or {}
+        selected = list(training.get("selected") or []) if isinstance(training, Mapping) else []
+        known = {"config", "method", "label_scheme", "labels", "spacing_mm", "patch_size",
+                 "in_channels", "out_channels", "normalisation", "package_version", "training"}
+        return cls(
+            config=config,
+            method=get("method", str, str(config.get("method", ""))),
+            label_scheme=get("label_scheme", str),
+            labels={int(k): str(v) for k, v in get("labels", dict, {}).items()},
+            spacing_mm=get("spacing_mm", float),
+            patch_size=get("patch_size", int),
+            in_channels=get("in_channels", int),
+            out_channels=get("out_channels", int),
+            normalisation=get("normalisation", str, ""),
+            package_version=get("package_version", str, ""),
+            selected=dict(selected[-1]) if selected else None,
+            epochs_run=(int(training["epochs_run"]) if isinstance(training, Mapping)
+                        and "epochs_run" in training else None),
+            extra={k: v for k, v in metadata.items() if k not in known},
+        )
+
+    @property
+    def name(self) -> str:
+        """The model's name in its config (the method name it gets by default)."""
+        return str(self.config.get("name", self.method))
+
+    @property
+    def channels(self) -> list[int]:
+        """U-Net channels per level, from the config (empty if not recorded)."""
+        return [int(c) for c in self.config.get("network", {}).get("channels", [])]
+
+    @property
+    def epochs(self) -> int | None:
+        """Epochs the config asked for."""
+        epochs = self.config.get("epochs")
+        return int(epochs) if epochs is not None else None
+
+    @property
+    def augmented(self) -> bool:
+        """Whether training used augmentation."""
+        return bool(self.config.get("augment", {}).get("enabled"))
+
+    @property
+    def loss(self) -> str:
+        """The segmentation loss, in words."""
+        return "GDL + cross-entropy" if self.config.get("seg_ce_weight") else "GDL"
+
+
+def read_metadata(path: str | os.PathLike[str]) -> ModelMetadata:
+    """The typed metadata of a checkpoint file or run folder (its ``best.pt``)."""
+    p = Path(path)
+    p = p / "best.pt" if p.is_dir() else p
+    return ModelMetadata.from_mapping(load_checkpoint(p)["metadata"], where=str(p))
 
 
 def save_checkpoint(
@@ -95,7 +218,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def check_compatible(
-    metadata: Mapping[str, Any],
+    metadata: ModelMetadata | Mapping[str, Any],
     *,
     label_scheme: str | None = None,
     in_channels: int | None = None,
@@ -114,7 +237,8 @@ def check_compatible(
     for key, want in expected.items():
         if want is None:
             continue
-        have = metadata.get(key)
+        have = (getattr(metadata, key) if isinstance(metadata, ModelMetadata)
+                else metadata.get(key))
         if have != want:
             raise ValueError(f"{where}: {key} is {have!r}, but {want!r} is needed")
 

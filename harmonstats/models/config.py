@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from harmonstats.layout.names import method_name
 
 __all__ = [
     "AugmentConfig",
@@ -101,7 +110,7 @@ class TrainConfig(_Strict):
     or ``parcellation`` (cortical GM mask -> 11 regions).
     """
 
-    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: Annotated[str, AfterValidator(method_name)]
     method: Method
     seed: int = 0
     epochs: int = Field(default=100, ge=1)

@@ -1,4 +1,4 @@
-"""Reading training volumes from a study folder, preparing them like inference does, cropping."""
+"""Training volumes of a study (found by :mod:`harmonstats.layout`), prepared like inference."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import torch
 import torchio as tio
 from torch.utils.data import Dataset
 
-from harmonstats.io import check_participant_id, read_table
 from harmonstats.labels import get_scheme
+from harmonstats.layout import PARTICIPANTS, Scan, find_study_files, read_scans, scans_of
 from harmonstats.models.augment import sample_seed, seeded_apply
 
 __all__ = [
@@ -32,9 +32,9 @@ NORMALISATION = "z-score within brain (voxels > 0), then min-max rescaled to [-1
 
 @dataclass(frozen=True)
 class StudyVolume:
-    """One subject's files in a study folder."""
+    """One scan's files in a study folder."""
 
-    participant_id: str
+    scan: Scan
     cohort: str
     split: str
     image: Path
@@ -46,43 +46,45 @@ def find_volumes(
     root: str | os.PathLike[str],
     *,
     label_desc: str = "original",
-    participants: str = "participants.tsv",
+    participants: str = PARTICIPANTS,
 ) -> list[StudyVolume]:
-    """List the subjects of a study folder (BIDS-like layout) with their image and label files.
+    """List the scans of a BIDS study folder with their image, label and region files.
 
     Parameters
     ----------
     root : path-like
-        Study folder with ``participants.tsv`` and ``sub-<id>/anat/`` folders.
+        Study folder with ``participants.tsv`` (``cohort`` and ``split`` columns; sessions in
+        each subject's sessions table); files as :mod:`harmonstats.layout` finds them.
     label_desc : str
-        Training labels are ``sub-<id>_desc-<label_desc>_dseg.nii.gz`` (absent files -> None).
+        The method whose tissue maps are the training labels (``desc-<label_desc>_dseg``, or
+        ``derivatives/<label_desc>/``); scans without one get None.
     participants : str
         Participants table, relative to ``root``.
 
     Raises
     ------
     FileNotFoundError
-        If the table or a subject's T2w image is missing.
+        If the table or a scan's T2w image is missing.
     ValueError
         If the table lacks ``participant_id``, ``cohort`` or ``split``.
     """
     root = Path(root)
-    table = read_table(root / participants)
+    table, source = read_scans(root, participants=participants)
     missing = {"participant_id", "cohort", "split"} - set(table.columns)
     if missing:
-        raise ValueError(f"{root / participants}: missing column(s) {sorted(missing)}")
+        raise ValueError(f"{root / source}: missing column(s) {sorted(missing)}")
+    scans = scans_of(table)
+    found = find_study_files(root, scans)
+    labels = found.labels.get(label_desc, {})
     out = []
-    for row in table.itertuples(index=False):
-        pid = check_participant_id(row.participant_id)
-        anat = root / f"sub-{pid}" / "anat"
-        image = anat / f"sub-{pid}_T2w.nii.gz"
-        if not image.is_file():
-            raise FileNotFoundError(f"subject {pid}: T2w image not found: {image}")
-        labels = anat / f"sub-{pid}_desc-{label_desc}_dseg.nii.gz"
-        regions = anat / f"sub-{pid}_desc-regions_dseg.nii.gz"
-        out.append(StudyVolume(pid, str(row.cohort), str(row.split), image,
-                               labels if labels.is_file() else None,
-                               regions if regions.is_file() else None))
+    for scan, row in zip(scans, table.itertuples(index=False), strict=True):
+        image = found.images.get(scan)
+        if image is None:
+            raise FileNotFoundError(f"{scan}: T2w image not found in {root}")
+        lab = labels.get(scan)
+        out.append(StudyVolume(scan, str(row.cohort), str(row.split), image,
+                               lab if lab is not None and lab.is_file() else None,
+                               found.regions.get("", {}).get(scan)))
     return out
 
 
@@ -148,9 +150,9 @@ class VolumeDataset(Dataset):
             raise ValueError(f"unknown dataset task {task!r}")
         for v in volumes:
             if task == "tissue" and v.labels is None:
-                raise FileNotFoundError(f"subject {v.participant_id}: no training label map")
+                raise FileNotFoundError(f"{v.scan}: no training label map")
             if task == "parcellation" and v.regions is None:
-                raise FileNotFoundError(f"subject {v.participant_id}: no region map")
+                raise FileNotFoundError(f"{v.scan}: no region map")
         self.volumes = list(volumes)
         self.task = task
         self.spacing = spacing

@@ -33,19 +33,20 @@ def _table(results: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame | Non
 
 def _example_slices(cohort: Cohort, reference: str) -> Figure:
     table = cohort.participants
-    others = table[table["cohort"] != reference]
-    pid = str((others if len(others) else table)["participant_id"].iloc[0])
-    image = cohort.image_path(pid)
+    others = (table["cohort"] != reference).to_numpy()
+    index = int(others.argmax()) if others.any() else 0
+    scan = cohort.scans[index]
+    image = cohort.image_path(scan)
     scheme = get_scheme(cohort.scheme)
     labels = {
-        m: scheme.to_target(np.asarray(load_nifti(cohort.label_path(m, pid)).dataobj))
+        m: scheme.to_target(np.asarray(load_nifti(cohort.label_path(m, scan)).dataobj))
         for m in cohort.methods
     }
     volume: Any = image if image is not None else labels[cohort.methods[0]].astype(np.float32)
-    row = table.set_index("participant_id").loc[pid]
-    title = (f"sub-{pid} ({row['cohort']}), GA {row['ga_birth']:.1f} w, "
+    row = table.iloc[index]
+    title = (f"{scan} ({row['cohort']}), GA {row['ga_birth']:.1f} w, "
              f"PMA {row['pma_scan']:.1f} w")
-    return hf.plot_example_slices(volume, labels, spacing=cohort.spacing(pid), title=title)
+    return hf.plot_example_slices(volume, labels, spacing=cohort.spacing(scan), title=title)
 
 
 def draw_figures(

@@ -7,22 +7,26 @@ cohort (thickness about 0.2 mm too high), as the paper found. True regional cort
 follows a known model of PMA, GA, their interaction and sex (:mod:`harmonstats.synth.model`);
 a Bayley-like language outcome depends on GA and sex but not on thickness.
 
-Geometry (:mod:`~harmonstats.synth.geometry`, :mod:`~harmonstats.synth.anatomy`): an ellipsoidal
-cerebrum split by an interhemispheric fissure, folded by sulcal pits between a network of gyral
-ridges, with ventricles, deep GM, cerebellum, brainstem and extra-cerebral CSF, built on a 2x finer
-grid so that the ribbon thickness is realised to a fraction of a voxel. The brain is scaled to the
-field of view (a 64^3 grid at 0.5 mm is a 32 mm field, about a third of a real term brain), while
-the cortical ribbon, the sulcal and fissural CSF gaps and the extra-cerebral CSF keep their real
-size in mm; so cortical GM outweighs WM (about 2.5:1 by volume, about 1:1 in a real term brain)
-and CSF is about a third of the intracranial volume. Use ``shape * spacing >= 28`` mm.
+Geometry (:mod:`~harmonstats.synth.geometry`, :mod:`~harmonstats.synth.folding`,
+:mod:`~harmonstats.synth.anatomy`): an ellipsoidal cerebrum split by an interhemispheric
+fissure and folded by sulci cut in from its outer surface (long curved sheets in two families,
+ending and deepening at random, the gyri between them WM cores capped by cortex). A sulcus's
+mouth holds CSF; its deep part closes, so that its two banks touch with no CSF between them, as
+in the deep, narrow sulci of neonatal brains (:class:`Folding`: the share of each sulcus's depth
+that closes is a parameter; the default puts about 7-14% of the cortex on touching banks in a
+32 mm field and about 23% at real size). The WM lies at the local thickness from the pial
+surface, so each bank keeps its own thickness where banks touch; thickness varies within a
+region (crowns thicker than fundi, and smoothly). With ventricles, deep GM, cerebellum, brainstem
+and extra-cerebral CSF, built on a 2x finer grid so that the ribbon is realised to a fraction of
+a voxel, and the true thickness of every cortical voxel known (``desc-thickness`` maps). The
+brain is scaled to the field of view (``size="fov"``: a 64^3 grid at 0.5 mm is a 32 mm field,
+0.229 times a real term brain), or drawn at real neonatal size (``size="real"``: about 90 x 110 x
+75 mm at term, growing with PMA, e.g. in ``shape=(256, 256, 200)`` at 0.5 mm); the cortex, CSF
+gaps and rounding of the gyri keep their real size in mm, so a scaled-down brain has few, wide
+gyri and more cortex than WM. Use a field of view of at least 28 mm on its smallest side.
 
-Generation cost (``python benchmarks/synth.py``: one process, one thread, on a shared 2-core
-machine), median seconds per subject, generating in memory + writing the four NIfTI files, 32 mm
-field of view: 32^3 at 1 mm 0.12 + 0.01 s; 48^3 at 0.667 mm 0.39 + 0.01 s; 64^3 at 0.5 mm
-0.96 + 0.01 s (0.97 s in all); 96^3 at 0.333 mm 3.50 + 0.04 s. Rounding the WM surface (five
-signed-distance passes on the fine grid) takes about a third of it. The cost grows about as the
-number of voxels (96^3 has 3.4 times the voxels of 64^3 and took 3.6 times as long); the
-distance transforms and the field evaluations on the 2x finer grid dominate.
+Generation cost: see ``python benchmarks/synth.py`` (time and peak memory per grid, one
+thread) and the figures in the README.
 
 Examples
 --------

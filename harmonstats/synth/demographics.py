@@ -38,7 +38,7 @@ __all__ = [
 
 #: Column -> description/units of ``participants.tsv`` (BIDS sidecar entries).
 PARTICIPANT_COLUMNS: dict[str, dict[str, object]] = {
-    "participant_id": {"Description": "participant label (no 'sub-' prefix)"},
+    "participant_id": {"Description": "participant ID, sub-<label> (BIDS)"},
     "cohort": {"Description": "acquisition domain",
                "Levels": {"source": "dHCP-like reference cohort",
                           "target": "ePrime-like cohort"}},

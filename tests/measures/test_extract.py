@@ -29,20 +29,21 @@ def test_table_values_against_files(study: Path) -> None:
                            .dataobj)
         original = np.asarray(
             load_nifti(study / f"sub-{pid}/anat/sub-{pid}_desc-original_dseg.nii.gz").dataobj)
-        assert v[pid, "truth", "volume_wm"] == pytest.approx((truth == 3).sum() * VOX)
-        assert v[pid, "truth", "icv"] == pytest.approx((truth > 0).sum() * VOX)
-        assert v[pid, "truth", "thickness_mean"] == pytest.approx(r_gm - r_wm, abs=0.1)
+        assert v[f"sub-{pid}", "truth", "volume_wm"] == pytest.approx((truth == 3).sum() * VOX)
+        assert v[f"sub-{pid}", "truth", "icv"] == pytest.approx((truth > 0).sum() * VOX)
+        assert v[f"sub-{pid}", "truth", "thickness_mean"] == pytest.approx(r_gm - r_wm, abs=0.1)
         # the two halves of the ribbon carry regions 1 (frontal_l) and 2 (frontal_r)
-        assert v[pid, "truth", "thickness_frontal_l"] == pytest.approx(r_gm - r_wm, abs=0.15)
-        assert np.isnan(v[pid, "truth", "thickness_occipital_r"])
+        assert v[f"sub-{pid}", "truth", "thickness_frontal_l"] == pytest.approx(r_gm - r_wm,
+                                                                                abs=0.15)
+        assert np.isnan(v[f"sub-{pid}", "truth", "thickness_occipital_r"])
         inter = ((truth == 3) & (original == 3)).sum()
         expected = 2 * inter / ((truth == 3).sum() + (original == 3).sum())
-        assert v[pid, "original", "dice_wm"] == pytest.approx(expected)
-    assert np.isnan(v["tgt001", "original", "thickness_mean"])
-    assert v["tgt001", "original", "dice_cgm"] == 0.0
+        assert v[f"sub-{pid}", "original", "dice_wm"] == pytest.approx(expected)
+    assert np.isnan(v["sub-tgt001", "original", "thickness_mean"])
+    assert v["sub-tgt001", "original", "dice_cgm"] == 0.0
     assert df.loc[df["measure"] == "icv", "unit"].eq("mm3").all()
     assert df["session_id"].isna().all()
-    assert set(df.loc[df["participant_id"] == "tgt001", "cohort"]) == {"target"}
+    assert set(df.loc[df["participant_id"] == "sub-tgt001", "cohort"]) == {"target"}
 
 
 def test_cache_hit_and_invalidation(study: Path) -> None:
@@ -68,9 +69,9 @@ def test_cache_hit_and_invalidation(study: Path) -> None:
         third = measure_cohort(cohort, progress=False)
     assert third.attrs["tasks"] == {"computed": 1, "cached": 5}
     changed = third.set_index(["participant_id", "method", "measure"])["value"]
-    assert changed["src002", "original", "volume_csf"] == pytest.approx(
+    assert changed["sub-src002", "original", "volume_csf"] == pytest.approx(
         first.set_index(["participant_id", "method", "measure"])["value"][
-            "src002", "original", "volume_csf"] + VOX)
+            "sub-src002", "original", "volume_csf"] + VOX)
 
 
 def test_resume_after_failure(study: Path, tmp_path: Path) -> None:

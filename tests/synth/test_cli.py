@@ -5,6 +5,8 @@ import numpy as np
 
 from harmonstats.cli import main
 from harmonstats.io import read_table
+from harmonstats.layout import Scan, derivative_path, raw_path
+from harmonstats.synth.study import LABELS_DATASET
 
 
 def test_cli_writes_a_study_and_refuses_a_rerun(tmp_path, capsys):
@@ -30,9 +32,10 @@ def test_cli_non_cubic_grid_and_touching_share(tmp_path, capsys):
     base = ["synth", "--out", str(out), "--n-source", "1", "--n-target", "1", "--spacing", "1",
             "--no-progress"]
     assert main([*base, "--shape", "32", "34", "36", "--touching", "0"]) == 0
-    anat = out / "sub-src001" / "anat"
-    assert nib.load(anat / "sub-src001_T2w.nii.gz").shape == (32, 34, 36)
-    touching = np.asanyarray(nib.load(anat / "sub-src001_desc-touching_mask.nii.gz").dataobj)
+    scan = Scan.of("src001")
+    assert nib.load(out / raw_path(scan, "T2w")).shape == (32, 34, 36)
+    mask = derivative_path(LABELS_DATASET, scan, "mask", desc="touching")
+    touching = np.asanyarray(nib.load(out / mask).dataobj)
     assert not touching.any()
     capsys.readouterr()
     assert main([*base, "--touching", "1.5", "--overwrite"]) == 2

@@ -1,79 +1,34 @@
-"""The report pipeline: synthesise (demo) -> load -> measure -> analyse -> figures -> write.
+"""Running a study: segment -> measure -> analyse -> figures -> write the report.
 
 Every stage prints its name and elapsed time. The report folder is written to a temporary folder
 beside the target and renamed into place at the end, so a run that fails at any stage leaves no
-half report behind (and an earlier report stays as it was).
+half report behind (and an earlier report stays as it was). Rendering is
+:mod:`harmonstats.report`'s; this module only runs the stages.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 import pandas as pd
-import yaml
 
-from harmonstats.analysis.battery import TABLE_COLUMNS, run_battery
+from harmonstats.analysis.battery import run_battery
 from harmonstats.analysis.config import BatteryConfig
 from harmonstats.cohort import Cohort
-from harmonstats.fingerprint import source_fingerprint
-from harmonstats.io import write_json
-from harmonstats.labels import get_scheme
-from harmonstats.report.content import Report, TableItem
+from harmonstats.pipeline.segment import SegmentPlan, model_summaries, run_segmentation
+from harmonstats.report.assemble import assemble_report
 from harmonstats.report.figureplan import draw_figures
 from harmonstats.report.html import write_report_folder
-from harmonstats.report.methods import methods_text
-from harmonstats.report.provenance import (
-    hash_inputs,
-    previous_hashes,
-    run_record,
-    software_versions,
-)
-from harmonstats.report.sections import build_sections, summary_lines, verdicts
-from harmonstats.report.segment import SegmentPlan, model_summaries, run_segmentation
 
-__all__ = ["DEMO", "QUICK", "DemoParameters", "Progress", "StudyRun", "demo_study", "run_report"]
-
-
-@dataclass(frozen=True)
-class DemoParameters:
-    """Size of the built-in demo's synthetic study.
-
-    Attributes
-    ----------
-    n_source, n_target : int
-        Subjects per cohort.
-    shape : int
-        Volume edge (voxels).
-    spacing : float
-        Voxel size (mm).
-    seed : int
-        Seed of the generator and of every random step of the battery.
-    """
-
-    n_source: int
-    n_target: int
-    shape: int
-    spacing: float
-    seed: int = 0
-
-
-#: The full demo (about the size of the paper's matched test sets).
-DEMO = DemoParameters(n_source=40, n_target=40, shape=64, spacing=0.5)
-#: The quick demo, for tests.
-QUICK = DemoParameters(n_source=14, n_target=14, shape=32, spacing=1.0)
-
-_DEMO_RECORD = ".harmonstats-demo.json"
+__all__ = ["Progress", "StudyRun", "run_report"]
 
 
 class Progress:
@@ -164,63 +119,17 @@ class StudyRun:
     segment: SegmentPlan | None = None
     segment_skip: str = "no method applies a model; the label maps given are measured"
 
-
-def demo_study(
-    data: str | os.PathLike[str],
-    params: DemoParameters,
-    *,
-    jobs: int = 1,
-    progress: bool = False,
-) -> tuple[Path, bool]:
-    """The demo's synthetic study in ``data``: reused when made with the same parameters.
-
-    A study is generated in a temporary folder beside ``data`` and renamed into place, so an
-    interrupted generation never looks like a finished one.
-
-    Returns
-    -------
-    path : pathlib.Path
-        The study folder.
-    reused : bool
-        Whether an existing study was reused.
-    """
-    from harmonstats.synth import synthesize_study
-
-    root = Path(data)
-    wanted = {**asdict(params), "generator": source_fingerprint("synth", "labels", "io")}
-    record = root / _DEMO_RECORD
-    if record.is_file():
-        try:
-            if json.loads(record.read_text()) == wanted:
-                return root, True
-        except ValueError:
-            pass
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".tmp", dir=root.parent))
-    tmp.chmod(0o755)
-    try:
-        synthesize_study(tmp, n_source=params.n_source, n_target=params.n_target,
-                         shape=params.shape, spacing=params.spacing, seed=params.seed,
-                         jobs=jobs, progress=progress)
-        write_json(wanted, tmp / _DEMO_RECORD)
-        if root.exists():
-            shutil.rmtree(root)
-        os.replace(tmp, root)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return root, False
-
-
-def _label_files(cohort: Cohort) -> list[Path]:
-    files = [cohort.label_path(m, pid) for m in cohort.methods for pid in cohort.subjects]
-    for paths in cohort.regions.values():
-        files.extend(Path(p) for p in paths.values())
-    return files
-
-
-def _config_text(config: Mapping[str, Any]) -> str:
-    return yaml.safe_dump(json.loads(json.dumps(config, default=str)), sort_keys=False)
+    def describe(self) -> str:
+        """One line: how many subjects (and scans), which methods are given and to segment."""
+        given = self.cohort.methods if self.cohort is not None else []
+        models = list(self.segment.models) if self.segment is not None else []
+        if self.cohort is not None:
+            n, scans = len(self.cohort.subjects), len(self.cohort.scans)
+        else:
+            images = list(self.segment.images) if self.segment is not None else []
+            n, scans = len({s.subject for s in images}), len(images)
+        who = f"{n} subjects" + (f" ({scans} scans)" if scans != n else "")
+        return f"{who}, methods {[*given, *(m for m in models if m not in given)]}"
 
 
 def run_report(
@@ -267,7 +176,7 @@ def run_report(
     with progress.stage("measure") as st:
         measures = measure_cohort(cohort, thickness=run.thickness, reference=run.ground_truth,
                                   jobs=run.jobs, progress=show_bars)
-        st["note"] = (f"{len(cohort.subjects)} subjects x {len(cohort.methods)} methods, "
+        st["note"] = (f"{len(cohort.scans)} scans x {len(cohort.methods)} methods, "
                       f"thickness {run.thickness}")
     with progress.stage("analyse") as st:
         results = run_battery(measures, cohort.participants, run.battery)
@@ -277,62 +186,10 @@ def run_report(
         figures, notes = draw_figures(measures, cohort, results, run.battery)
         st["note"] = f"{sum(len(f) for f in figures.values())} figures"
     with progress.stage("write report") as st:
-        report = _assemble(run, cohort, measures, results, figures, notes, progress, command, out)
+        report = assemble_report(
+            run, cohort, measures, results, figures, notes, stages=progress.stages,
+            command=command, out=out,
+            models=model_summaries(run.segment) if run.segment is not None else None)
         index = write_report_folder(report, out)
         st["note"] = str(index)
     return index
-
-
-def _assemble(run: StudyRun, cohort: Cohort, measures: pd.DataFrame,
-              results: Mapping[str, pd.DataFrame], figures: Mapping[str, Any],
-              notes: Mapping[str, Sequence[str]],
-              progress: Progress, command: Sequence[str] | None,
-              out: str | os.PathLike[str]) -> Report:
-    reference = run.battery.reference
-    items = verdicts(results)
-    sections = build_sections(results, TABLE_COLUMNS, figures, notes, run.skipped)
-    ran = [str(r) for r in results["status"].query("status == 'done'")["analysis"]]
-    software = software_versions()
-    counts = cohort.participants["cohort"].value_counts(sort=False)
-    paragraphs, refs = methods_text(
-        cohorts={str(k): int(v) for k, v in counts.items()},
-        reference=reference,
-        methods=cohort.methods,
-        schemes={"tissue": get_scheme(cohort.scheme).name,
-                 "region": get_scheme(cohort.region_scheme, kind="region").name},
-        thickness=dict(measures.attrs.get("provenance", {}).get("thickness", {}))
-        or {"method": run.thickness},
-        ground_truth=run.ground_truth,
-        battery=run.battery.model_dump(mode="json"),
-        ran=ran,
-        software=software,
-        synthetic=run.synthetic,
-        models=model_summaries(run.segment) if run.segment is not None else None,
-    )
-    inputs = hash_inputs([*run.inputs, *_label_files(cohort)], previous=previous_hashes(out))
-    provenance = {
-        **run_record(command),
-        "seed": run.battery.seed,
-        "stages": list(progress.stages),
-        "software": software,
-        "config": _config_text(run.config),
-        "battery": run.battery.model_dump(mode="json"),
-        "measures": measures.attrs.get("provenance", {}),
-        "inputs": inputs,
-    }
-    status = results.get("status")
-    data_tables = [TableItem(name="measures", table=measures, caption="Long measures table.")]
-    if status is not None:
-        data_tables.append(TableItem(name="status", table=status, caption="Analyses run.",
-                                     columns=dict(TABLE_COLUMNS.get("status", {}))))
-    return Report(
-        title=run.title,
-        reference=reference,
-        verdicts=items,
-        summary=summary_lines(items, reference),
-        sections=sections,
-        methods_text=paragraphs,
-        references=refs,
-        provenance=provenance,
-        data_tables=data_tables,
-    )

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from harmonstats.io import save_nifti, write_table
+from harmonstats.io import load_nifti, save_nifti, write_table
 
 SHAPE = (20, 20, 20)
 
@@ -87,3 +87,18 @@ def write_yaml(folder: Path, config: dict[str, Any]) -> Path:
     path = folder / "study.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
+
+
+# harmonstats label -> one Draw-EM label that maps back onto it (PAPER_NOTES.md).
+TO_DRAWEM9 = {0: 0, 1: 1, 2: 2, 3: 3, 4: 7, 5: 6, 6: 8}
+TO_DRAWEM87 = {0: 0, 1: 37, 2: 36, 3: 32, 4: 5, 5: 6, 6: 21, 7: 20, 8: 39, 9: 38, 10: 23,
+               11: 22}
+
+
+def relabel(src: Path, dst: Path, table: dict[int, int]) -> None:
+    """Write the label map ``src`` with its labels translated by ``table`` to ``dst``."""
+    img = load_nifti(src)
+    lut = np.zeros(max(table) + 1, dtype=np.uint8)
+    for ours, theirs in table.items():
+        lut[ours] = theirs
+    save_nifti(lut[np.asanyarray(img.dataobj)], img.affine, dst)

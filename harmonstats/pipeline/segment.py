@@ -1,9 +1,10 @@
-"""The report's segment stage: apply trained models to a study's T2w images, then parcellate.
+"""The segment stage of a study run: apply trained models to the T2w images, then parcellate.
 
 A study YAML names, per method, either existing label maps or a ``checkpoint``; the built-in
-demo uses the demo checkpoints shipped in the repository's ``models/demo/`` folder. Outputs go
-to ``<out>/derivatives/<method>/`` (the layout :class:`harmonstats.cohort.Cohort` reads) and are
-reused on the next run while the checkpoints stay the same.
+demo uses the demo checkpoints shipped with the package (:func:`demo_models_folder`). Outputs
+are one BIDS-Derivatives dataset per method, ``<out>/derivatives/<method>/`` (the layout
+:class:`harmonstats.cohort.Cohort` reads), reused on the next run while the checkpoints stay
+the same.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
-import harmonstats
 from harmonstats.cohort import Cohort
+from harmonstats.layout import Scan
 
-__all__ = ["DEMO_MODEL_NAMES", "SegmentPlan", "check_images", "demo_models", "model_summaries",
-           "run_segmentation"]
+__all__ = ["DEMO_MODEL_NAMES", "SegmentPlan", "check_images", "demo_models",
+           "demo_models_folder", "model_summaries", "run_segmentation"]
 
 #: The six domain-adaptation models of the paper, in the order the report lists them.
 DEMO_MODEL_NAMES = ("baseline", "baseline_aug", "latent", "latent_aug", "image", "image_aug")
@@ -31,8 +33,8 @@ class SegmentPlan:
     ----------
     models : dict of str to path
         Method name -> segmenter checkpoint (or run folder).
-    images : dict of str to path
-        Participant ID -> T2w image.
+    images : dict of Scan to path
+        Scan -> T2w image.
     out : path
         Folder whose ``derivatives/<method>/`` receives the label maps.
     parcellation : path, optional
@@ -43,19 +45,22 @@ class SegmentPlan:
         Returns the cohort with every method, model outputs included.
     precision : str
         ``auto``, ``fp32`` or ``bf16`` (see :func:`harmonstats.models.apply.segment_images`).
+    source_root : path, optional
+        The raw dataset of the images (named in the outputs' sidecars).
     """
 
     models: dict[str, Path]
-    images: dict[str, Path]
+    images: dict[Scan, Path]
     out: Path
     parcellation: Path | None
     device: str
     load_cohort: Callable[[], Cohort]
     precision: str = "auto"
+    source_root: Path | None = None
 
 
 def run_segmentation(plan: SegmentPlan, *, progress: bool = False) -> Cohort:
-    """Segment every image with every model (skipping finished subjects); return the cohort."""
+    """Segment every image with every model (skipping finished scans); return the cohort."""
     from harmonstats.models.apply import segment_images
     from harmonstats.models.train import resolve_device
 
@@ -63,8 +68,19 @@ def run_segmentation(plan: SegmentPlan, *, progress: bool = False) -> Cohort:
     for method, checkpoint in plan.models.items():
         segment_images(checkpoint, plan.images, plan.out, method=method,
                        parcellation=plan.parcellation, device=device,
-                       precision=plan.precision, progress=progress)
+                       precision=plan.precision, progress=progress,
+                       source_root=plan.source_root)
     return plan.load_cohort()
+
+
+def demo_models_folder() -> Path:
+    """Where the demo checkpoints are: ``harmonstats/demo_models`` of the package.
+
+    In a source checkout that folder links to the repository's ``models/demo/``; a built wheel
+    holds the checkpoints themselves (package data, see ``pyproject.toml``), so an installed
+    harmonstats finds them from any working folder.
+    """
+    return Path(str(files("harmonstats") / "demo_models"))
 
 
 def demo_models(folder: str | os.PathLike[str] | None = None
@@ -74,43 +90,38 @@ def demo_models(folder: str | os.PathLike[str] | None = None
     Parameters
     ----------
     folder : path, optional
-        Where to look (default: ``models/demo`` of the repository harmonstats runs from).
+        Where to look (default: :func:`demo_models_folder`).
     """
-    where = Path(folder) if folder is not None else (
-        Path(harmonstats.__file__).resolve().parents[1] / "models" / "demo")
+    where = Path(folder) if folder is not None else demo_models_folder()
     found = {name: where / f"{name}.pt" for name in DEMO_MODEL_NAMES
              if (where / f"{name}.pt").is_file()}
     parcellation = where / "parcellation.pt"
     return found, parcellation if parcellation.is_file() else None
 
 
-def check_images(images: Mapping[str, Path]) -> None:
-    """Raise FileNotFoundError naming the first subject whose T2w image is missing."""
-    for pid, path in images.items():
+def check_images(images: Mapping[Scan, Path]) -> None:
+    """Raise FileNotFoundError naming the first scan whose T2w image is missing."""
+    for scan, path in images.items():
         if not Path(path).is_file():
-            raise FileNotFoundError(f"subject {pid}: T2w image to segment not found: {path}")
+            raise FileNotFoundError(f"{scan}: T2w image to segment not found: {path}")
 
 
 def model_summaries(plan: SegmentPlan) -> dict[str, str]:
     """Method -> a one-line description of its model, from the checkpoint's metadata."""
-    from harmonstats.models.checkpoint import load_checkpoint
+    from harmonstats.models.checkpoint import read_metadata
 
     out = {}
     items = [*plan.models.items(),
              *([("parcellation", plan.parcellation)] if plan.parcellation else [])]
     for method, path in items:
         p = Path(path)
-        meta = load_checkpoint(p / "best.pt" if p.is_dir() else p)["metadata"]
-        cfg = meta.get("config", {})
-        channels = cfg.get("network", {}).get("channels", [])
-        loss = "GDL + cross-entropy" if cfg.get("seg_ce_weight") else "GDL"
-        text = (f"{cfg.get('method', '?')} method, U-Net {channels[0]}-{channels[-1]} channels"
-                if channels else f"{cfg.get('method', '?')} method")
-        text += (f", {cfg.get('epochs', '?')} epochs, {loss}, augmentation "
-                 f"{'on' if cfg.get('augment', {}).get('enabled') else 'off'}")
-        selected = meta.get("training", {}).get("selected", [])
-        if selected and selected[-1].get("val_dice") is not None:
-            row = selected[-1]
+        meta = read_metadata(p)
+        text = (f"{meta.method} method, U-Net {meta.channels[0]}-{meta.channels[-1]} channels"
+                if meta.channels else f"{meta.method} method")
+        text += (f", {meta.epochs if meta.epochs is not None else '?'} epochs, {meta.loss}, "
+                 f"augmentation {'on' if meta.augmented else 'off'}")
+        row = meta.selected
+        if row is not None and row.get("val_dice") is not None:
             text += (f", selected epoch {int(row['epoch']) + 1} (validation Dice "
                      f"{float(row['val_dice']):.3f})")
         out[method] = text + f", {p.name}"

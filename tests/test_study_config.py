@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_studyfiles import study_config, write_yaml
+from study_files import study_config, write_yaml
 
 from harmonstats.config import StudyConfig, load_study_config
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _with(path: str, value: Any) -> dict[str, Any]:

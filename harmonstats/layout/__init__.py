@@ -1,0 +1,65 @@
+"""The study layout: BIDS entities, identifiers, raw and derivative paths, the one finder.
+
+Every module that reads or writes a study's files asks this package for the path
+(:mod:`harmonstats.layout.names`), finds subjects, sessions and methods through it
+(:mod:`harmonstats.layout.find`) and writes BIDS-Derivatives metadata with it
+(:mod:`harmonstats.layout.derivatives`).
+"""
+
+from __future__ import annotations
+
+from harmonstats.layout.find import (
+    StudyFiles,
+    find_images,
+    find_study_files,
+    read_participants_file,
+    read_scans,
+)
+from harmonstats.layout.names import (
+    DERIVATIVES,
+    MAX_LABEL_LENGTH,
+    PARTICIPANTS,
+    REGIONS_DESC,
+    Scan,
+    canonical_ids,
+    dataset_root,
+    derivative_path,
+    expand_paths,
+    expand_pattern,
+    method_name,
+    participant_id,
+    raw_path,
+    scan_columns,
+    scans_of,
+    session_id,
+    session_label,
+    sessions_path,
+    subject_label,
+)
+
+__all__ = [
+    "DERIVATIVES",
+    "MAX_LABEL_LENGTH",
+    "PARTICIPANTS",
+    "REGIONS_DESC",
+    "Scan",
+    "StudyFiles",
+    "canonical_ids",
+    "dataset_root",
+    "derivative_path",
+    "expand_paths",
+    "expand_pattern",
+    "find_images",
+    "find_study_files",
+    "method_name",
+    "participant_id",
+    "raw_path",
+    "read_participants_file",
+    "read_scans",
+    "scan_columns",
+    "scans_of",
+    "session_id",
+    "session_label",
+    "sessions_path",
+    "subject_label",
+]
