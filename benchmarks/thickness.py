@@ -32,6 +32,7 @@ Per-brain rows are written to ``benchmarks/results/thickness_brains.tsv``.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -45,7 +46,7 @@ import pandas as pd
 
 from harmonstats.io import load_nifti, read_table
 from harmonstats.layout import Scan, derivative_path
-from harmonstats.measures.direct import direct_thickness
+from harmonstats.measures.direct import PROBABILITY_SIGMA, direct_thickness
 from harmonstats.measures.laplace import laplace_thickness
 from harmonstats.measures.pbt import pbt_thickness
 from harmonstats.measures.phantoms import PHANTOMS
@@ -55,6 +56,11 @@ INNER = (3, 4, 5, 6)
 REAL_SHAPE = (256, 256, 200)
 RESULTS = Path(__file__).resolve().parent / "results"
 METHODS = {"pbt": pbt_thickness, "laplace": laplace_thickness, "direct": direct_thickness}
+
+
+def _with_prob_sigma(sigma: float) -> None:
+    """Run DiReCT on GM/WM probability maps smoothed by ``sigma`` mm (0: the binary masks)."""
+    METHODS["direct"] = functools.partial(direct_thickness, prob_sigma=sigma)
 
 
 def _timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -326,9 +332,12 @@ def main() -> None:
                    help="side (voxels) of the crop DiReCT measures on real-size brains")
     p.add_argument("--no-laplace-scale", action="store_true",
                    help="time only pbt in the scale part")
+    p.add_argument("--prob-sigma", type=float, default=PROBABILITY_SIGMA,
+                   help="sigma (mm) of DiReCT's GM/WM probability maps; 0: binary masks")
     a = p.parse_args()
     parts = {s.strip() for s in a.parts.split(",")}
     direct = not a.no_direct
+    _with_prob_sigma(a.prob_sigma)
     if "cases" in parts:
         run_cases(direct)
     brains = None

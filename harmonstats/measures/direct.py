@@ -13,11 +13,11 @@ probability. From a label map, the GM and WM "probabilities" are the binary mask
 ``prob_sigma=0``). ``prob_sigma > 0`` smooths the masks with a Gaussian of that sigma in mm
 (``ants.smooth_image``), as the KellyKapowski program does itself (variance 1 mm^2) when it is
 given only a segmentation. That smoothing is not the default because it is wrong at neonatal
-scale: on spherical shells at 0.5 mm voxels (``benchmarks/thickness.py --parts shells``) sigma
-1 mm gave 1.26 mm for a 2 mm shell and 2.68 mm for a 3 mm one, where the binary masks give
-within 0.2 mm; and on the 8 synthetic brains below it lowered DiReCT's bias (+0.60 to +0.19 mm)
-only by under-estimating away from the poles, while its correlation with the true thickness
-fell (r 0.829 to 0.776) and so did ICC(3,1) against ``laplace`` (0.847 to 0.702).
+scale: on spherical shells at 0.5 mm voxels (``benchmarks/thickness.py --parts cases
+--prob-sigma 1``) sigma 1 mm gave 1.26 mm for a 2 mm shell and 2.68 mm for a 3 mm one, where
+the binary masks give within 0.2 mm; and on the synthetic brains of an earlier generator (CSF
+between all banks) it lowered DiReCT's bias (+0.60 to +0.19 mm) only by under-estimating away
+from the poles, while its correlation with the true thickness fell (r 0.829 to 0.776).
 
 Where DiReCT and ``laplace`` differ (measured; DiReCT's, not this wrapper's): on 8 synthetic
 folded brains of ``harmonstats.synth`` (64^3 at 0.5 mm, truth label maps) DiReCT comes out

@@ -33,9 +33,12 @@ and each bank measured up to it, instead of across both.
 
 GM pieces (6-connected) that touch no inner voxel, or have no end, have no thickness (NaN).
 
-Accuracy and cost: see :mod:`harmonstats.measures.thickness` for the figures measured by
-``benchmarks/thickness.py`` (closed-form cases, folded synthetic brains with their per-voxel
-true thickness, real-size brains, speed against ANTs DiReCT).
+Accuracy and cost are measured by ``benchmarks/thickness.py`` (closed-form cases, folded
+synthetic brains with their per-voxel true thickness, real-size brains, speed against ANTs
+DiReCT); the figures are in the README. Where no method can be right from a label map: two
+banks of unequal thickness pressed together meet half way between their WM surfaces here, and
+a CSF gap thinner than a voxel, invisible in the labels, is read as touching banks (each bank
+then reads half the gap too thick).
 
 References
 ----------

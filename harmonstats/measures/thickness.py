@@ -2,7 +2,19 @@
 
 The cortical ribbon is the cortical GM (label 2). Its inner boundary is WM together with deep
 GM, cerebellum and brainstem (labels 3-6: everything on the inner side of the cortex); its outer
-boundary is CSF and background (labels 0, 1). Both methods use these same boundaries.
+boundary is CSF and background (labels 0, 1). All three methods use these same boundaries:
+
+- ``pbt`` (:mod:`~harmonstats.measures.pbt`, the default): the largest WM distance each column
+  of cortex reaches, where it meets the CSF or, in a buried sulcus, the opposite bank, projected
+  back along the column and smoothed along the WM surface;
+- ``laplace`` (:mod:`~harmonstats.measures.laplace`): Laplace's equation and Eulerian path
+  lengths, touching banks split where their WM feet face each other;
+- ``direct`` (:mod:`~harmonstats.measures.direct`): ANTs DiReCT, the field's reference, about
+  an hour on a real-size brain.
+
+How they fare against a known per-voxel truth (closed-form ribbons, folded synthetic brains
+with touching banks, real-size brains) and what they cost: ``benchmarks/thickness.py``, with
+the figures in the README.
 
 Regional means: each cortical GM voxel takes the label of the nearest voxel of the region map
 (Euclidean distance in mm, ``scipy.ndimage.distance_transform_edt`` indices), so GM voxels that a
