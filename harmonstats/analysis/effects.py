@@ -22,6 +22,7 @@ from harmonstats.analysis.tables import (
     check_methods,
     drop_missing,
 )
+from harmonstats.errors import InputError
 
 __all__ = ["EFFECT_COLUMNS", "TTEST_COLUMNS", "cohort_effect", "comparisons", "two_sample_t"]
 
@@ -81,9 +82,9 @@ def comparisons(
     """Yield (method, comparison cohort, rows of both cohorts) for every method and cohort pair."""
     cohorts = sorted(wide["cohort"].astype(str).unique())
     if reference not in cohorts:
-        raise ValueError(f"{context}: reference cohort {reference!r} not in the table ({cohorts})")
+        raise InputError(f"{context}: reference cohort {reference!r} not in the table ({cohorts})")
     if len(cohorts) < 2:
-        raise ValueError(f"{context}: needs at least two cohorts, the table has {cohorts}")
+        raise InputError(f"{context}: needs at least two cohorts, the table has {cohorts}")
     methods = list(methods) if methods is not None else sorted(wide["method"].unique())
     check_methods(wide, methods)
     for method in methods:
@@ -92,7 +93,8 @@ def comparisons(
             sub = rows[rows["cohort"].astype(str).isin([reference, other])]
             if subsets is not None:
                 if other not in subsets:
-                    raise ValueError(f"{context}: no matched subset for cohort {other!r}")
+                    raise InsufficientDataError(f"{context}: no matched subset for cohort "
+                                                f"{other!r}")
                 sub = sub[sub["participant_id"].isin(subsets[other])]
             counts = sub["cohort"].astype(str).value_counts()
             for cohort in (reference, other):
