@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from harmonstats.analysis.tables import check_measures, check_methods, drop_missing
+from harmonstats.errors import InputError
 
 __all__ = ["COMBAT_STATUS_COLUMNS", "COMBAT_VARIANTS", "combat_harmonise"]
 
@@ -81,7 +82,7 @@ def combat_harmonise(
     (2020) NeuroImage 208; Chen et al. (2022) Hum Brain Mapp 43.
     """
     if variant not in COMBAT_VARIANTS:
-        raise ValueError(f"unknown ComBat variant {variant!r}; choose from {list(COMBAT_VARIANTS)}")
+        raise InputError(f"unknown ComBat variant {variant!r}; choose from {list(COMBAT_VARIANTS)}")
     check_methods(wide, [method])
     check_measures(wide, measures)
     name = f"{method}+{variant}"

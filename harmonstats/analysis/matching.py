@@ -15,6 +15,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from harmonstats.analysis.tables import drop_missing, numeric_column
+from harmonstats.errors import InputError
 
 __all__ = ["BALANCE_COLUMNS", "MATCHED_COLUMNS", "MatchResult", "match_cohorts", "split_subsets"]
 
@@ -125,7 +126,7 @@ def match_cohorts(
         raise ValueError(f"caliper must be positive or None, got {caliper}")
     cohorts = sorted(participants["cohort"].astype(str).unique())
     if reference not in cohorts:
-        raise ValueError(f"reference cohort {reference!r} not in the participants ({cohorts})")
+        raise InputError(f"reference cohort {reference!r} not in the participants ({cohorts})")
     parts = drop_missing(participants, [*on, *exact], "matching")
     parts = parts.assign(participant_id=parts["participant_id"].astype(str),
                          cohort=parts["cohort"].astype(str)).sort_values("participant_id")
@@ -232,11 +233,11 @@ def split_subsets(participants: pd.DataFrame, *, reference: str, split: str,
         As :func:`match_cohorts`; ``set_id`` and ``distance`` are missing (no pairing).
     """
     if "split" not in participants.columns:
-        raise ValueError(f"matching 'split:{split}' needs a 'split' column in participants")
+        raise InputError(f"matching 'split:{split}' needs a 'split' column in participants")
     parts = participants.assign(participant_id=participants["participant_id"].astype(str),
                                 cohort=participants["cohort"].astype(str))
     if not (parts["split"] == split).any():
-        raise ValueError(f"no participant is in split {split!r}; splits are "
+        raise InputError(f"no participant is in split {split!r}; splits are "
                          f"{sorted(parts['split'].dropna().astype(str).unique())}")
     ref = parts[parts["cohort"] == reference]
     matched, balance, dropped = [], [], []

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from harmonstats.analysis.tables import InsufficientDataError, numeric_column
+from harmonstats.errors import InputError
 
 __all__ = [
     "OLSFit",
@@ -90,7 +91,7 @@ def design_matrix(
         value = np.ones(len(df))
         for part in parts:
             if part not in df.columns:
-                raise ValueError(f"{context}: model term {part!r} is not a column of the table")
+                raise InputError(f"{context}: model term {part!r} is not a column of the table")
             value = value * numeric_column(df, part)
         if len(value) == 0 or np.ptp(value) == 0:
             raise InsufficientDataError(
