@@ -352,11 +352,13 @@ def _validate_and_save(cfg: TrainConfig, method: Method, ds_val: VolumeDataset,
     if improved:
         save_checkpoint(out / "best.pt", models=models, metadata=metadata,
                         state={**state, "val_dice": row["val_dice"]})
-    save_checkpoint(out / "last.pt", models=models, metadata=metadata,
-                    optimizers=method.state_dicts(), state=state)
     table = pd.DataFrame(history)
     columns: dict[str, Any] = {c: METRICS_COLUMNS.get(c, f"Mean training {c} over the epoch")
                                for c in table.columns}
     write_table(table, out / "metrics.tsv", columns, metadata={"method": cfg.method,
                                                                "name": cfg.name})
+    # last.pt is written last: a run killed before it redoes this epoch, and rewrites best.pt
+    # and metrics.tsv as they were.
+    save_checkpoint(out / "last.pt", models=models, metadata=metadata,
+                    optimizers=method.state_dicts(), state=state)
     return best
