@@ -8,7 +8,7 @@ number: IDs in one table and not the other, non-numeric values, duplicated measu
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ __all__ = [
     "drop_missing",
     "numeric_column",
     "require_columns",
+    "rows_analysed",
     "wide_table",
 ]
 
@@ -74,7 +75,9 @@ def wide_table(measures: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFra
         optional). Values must be numeric (mm, mm3 or 1 as the measure's unit says).
     participants : pandas.DataFrame
         participant_id, cohort and the covariates (ga_birth and pma_scan in weeks, sex F/M,
-        birth_weight in g, split, outcome columns).
+        birth_weight in g, split, outcome columns). With a ``session_id`` column it has one row
+        per (participant_id, session_id), with that session's ``pma_scan``, and the measures
+        table's ``session_id`` says which session each value comes from.
 
     Returns
     -------
@@ -122,6 +125,17 @@ def check_methods(wide: pd.DataFrame, methods: Sequence[str]) -> None:
     unknown = [m for m in methods if m not in known]
     if unknown:
         raise InputError(f"unknown method(s) {unknown}; the table has {sorted(known)}")
+
+
+def rows_analysed(wide: pd.DataFrame, methods: Sequence[str] | None,
+                  subsets: Mapping[str, set[str]] | None) -> tuple[list[str], pd.DataFrame]:
+    """Methods to analyse (default all, checked) and the rows of the subsets' subjects (their
+    union; all rows when ``subsets`` is None)."""
+    methods = list(methods) if methods is not None else sorted(wide["method"].unique())
+    check_methods(wide, methods)
+    if subsets is None:
+        return methods, wide
+    return methods, wide[wide["participant_id"].isin(set().union(*subsets.values()))]
 
 
 def check_measures(wide: pd.DataFrame, measures: Sequence[str]) -> None:

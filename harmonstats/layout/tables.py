@@ -267,9 +267,10 @@ def check_measures_table(
     twice = df.duplicated([*own, "method", "measure"])
     if twice.any():
         first = df[twice].iloc[0]
+        hint = ("" if "session_id" in own else " (several sessions need a session_id column "
+                "in the participants table, one row per session, and in the measures table)")
         _raise(source, keys, twice, "measure", df["measure"],
-               f"given twice for method {first['method']} (give each session its session_id, "
-               "in both tables)")
+               f"given twice for method {first['method']}{hint}")
     if participants is not None:
         _match(df, source, canonical_ids(participants, source=participants_source),
                participants_source)
@@ -288,6 +289,14 @@ def _match(measures: pd.DataFrame, source: str, participants: pd.DataFrame,
     if absent.any():
         raise InputError(f"{participants_source}: {part_keys[absent].iloc[0]}: no measures in "
                          f"{source} ({int(absent.sum())} scan(s) without measures)")
+    if "session_id" not in columns:
+        # sessions the participants table does not have: one value per subject, or a clash
+        twice = measures.assign(_scan=meas_keys).duplicated(["_scan", "method", "measure"])
+        if twice.any():
+            _raise(source, meas_keys, twice, "measure", measures["measure"],
+                   f"given twice for method {measures.loc[twice, 'method'].iloc[0]} (several "
+                   "sessions need a session_id column in the participants table, one row per "
+                   "session, and in the measures table)")
     cohort_of = dict(zip(part_keys, participants["cohort"].astype(str), strict=True))
     clash = measures["cohort"].astype(str).to_numpy() != meas_keys.map(cohort_of).to_numpy()
     if clash.any():

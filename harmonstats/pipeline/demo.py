@@ -142,7 +142,6 @@ def demo_run(root: str | os.PathLike[str], params: DemoParameters, *, jobs: int,
         # The paper's pooled before/after analyses use its image-level model with augmentation.
         "after": "image_aug" if "image_aug" in models else None,
         "n_permutations": 50 if quick else 200,
-        "n_boot": 200 if quick else 2000,
         "min_group": 5 if quick else 10,
         "match_on": ["pma_scan"],
     })
