@@ -22,12 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harmonstats.errors import InputError
 from harmonstats.io import load_nifti
 from harmonstats.labels import LabelScheme, get_scheme
 from harmonstats.layout import (
     PARTICIPANTS,
     Scan,
-    canonical_ids,
+    check_participants,
     expand_paths,
     find_study_files,
     method_name,
@@ -35,15 +36,8 @@ from harmonstats.layout import (
     scans_of,
 )
 
-__all__ = ["REQUIRED_COLUMNS", "Cohort", "check_participants"]
+__all__ = ["Cohort", "check_images", "check_scan_files"]
 
-#: Columns every participants table must have (DESIGN.md).
-REQUIRED_COLUMNS: tuple[str, ...] = ("participant_id", "cohort", "ga_birth", "pma_scan", "sex")
-
-_NUMERIC_COLUMNS = ("ga_birth", "pma_scan", "birth_weight")
-# Columns that describe the subject, not the scan: the same in every session of a subject.
-_SUBJECT_COLUMNS = ("cohort", "ga_birth", "sex", "birth_weight")
-_SEX = {"F": "F", "M": "M", "FEMALE": "F", "MALE": "M"}
 _AFFINE_TOL = 1e-3
 
 ScanKey = Scan | str
@@ -51,72 +45,71 @@ ScanKey = Scan | str
 ScanPaths = Mapping[Any, Path]
 
 
-def _who(table: pd.DataFrame, mask: pd.Series) -> list[str]:
-    keys = [str(s) for s in scans_of(table[mask])] if "session_id" in table.columns else (
-        table.loc[mask, "participant_id"].tolist())
-    return keys[:10]
+def check_scan_files(scan: Scan | str,
+                     files: Sequence[tuple[str, str | os.PathLike[str], LabelScheme | None]]
+                     ) -> None:
+    """Check one scan's files: each reads as a 3D NIfTI volume, all share one grid (shape and
+    affine), images hold finite intensities and label maps the labels of their scheme.
 
-
-def check_participants(table: pd.DataFrame, *, source: str = "participants table") -> pd.DataFrame:
-    """Validate a participants table and return a clean copy, one row per scan.
-
-    IDs take their BIDS forms (``sub-<label>``, ``ses-<label>``; given with or without prefix),
-    ``sex`` becomes F/M (``female``/``male`` accepted, any case), and numeric columns become
-    floats. This is the one place a participants table is checked and normalised.
+    Parameters
+    ----------
+    scan : Scan or str
+        The scan, for messages.
+    files : sequence of (what, path, scheme)
+        What each file is (``T2w image``, ``label map (original)``...), its path, and its
+        label scheme (None for an intensity image).
 
     Raises
     ------
-    ValueError
-        On missing required columns, an empty table, unsafe or duplicate IDs (a subject-session
-        listed twice), non-numeric or impossible ages (PMA at scan before GA at birth,
-        non-positive ages), unknown sex codes, or subject columns (cohort, GA, sex, birth weight)
-        that differ between a subject's sessions. The message names the column and the
-        participants at fault.
+    FileNotFoundError
+        If a file is missing.
+    InputError
+        Naming the scan, the file and the problem.
     """
-    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
-    if missing:
-        raise ValueError(
-            f"{source}: missing required column(s) {missing}; has {list(table.columns)}"
-        )
-    if len(table) == 0:
-        raise ValueError(f"{source}: empty cohort (no participants)")
-    df = canonical_ids(table, source=source)
-    key = ["participant_id", *(["session_id"] if "session_id" in df.columns else [])]
-    dup = df.duplicated(key)
-    if dup.any():
-        raise ValueError(f"{source}: duplicate participant IDs {_who(df, dup)}")
-    df["cohort"] = df["cohort"].astype(str)
-    for col in _NUMERIC_COLUMNS:
-        if col not in df.columns:
+    ref_shape: tuple[int, ...] | None = None
+    ref_affine = np.eye(4)
+    ref_name = ""
+    for what, path, scheme in files:
+        desc = f"{scan} {what}"
+        img = load_nifti(path, what=desc)
+        if ref_shape is None:
+            ref_shape, ref_affine, ref_name = img.shape, img.affine, str(path)
+        elif img.shape != ref_shape:
+            raise InputError(
+                f"{desc}: shape {img.shape} of {path} differs from {ref_shape} of {ref_name}"
+            )
+        elif not np.allclose(img.affine, ref_affine, atol=_AFFINE_TOL):
+            raise InputError(f"{desc}: affine of {path} differs from that of {ref_name}")
+        data = np.asanyarray(img.dataobj)
+        if scheme is None:
+            finite = np.isfinite(data)
+            if not finite.all():
+                raise InputError(f"{desc}: {path} holds {int((~finite).sum())} NaN or "
+                                 "infinite voxel(s)")
             continue
-        values = pd.to_numeric(df[col], errors="coerce")
-        bad = values.isna() & df[col].notna()
-        if bad.any():
-            raise ValueError(f"{source}: column {col!r} is not numeric for participants "
-                             f"{_who(df, bad)}")
-        df[col] = values.astype(float)
-    for col in ("ga_birth", "pma_scan"):
-        bad = df[col] <= 0
-        if bad.any():
-            raise ValueError(f"{source}: {col} must be positive (weeks); participants "
-                             f"{_who(df, bad)}")
-    impossible = df["pma_scan"] < df["ga_birth"]
-    if impossible.any():
-        raise ValueError(
-            f"{source}: PMA at scan is before GA at birth for participants {_who(df, impossible)}"
-        )
-    sex = df["sex"].astype(str).str.strip().str.upper().map(_SEX)
-    bad_sex = sex.isna() & df["sex"].notna()
-    if bad_sex.any():
-        raise ValueError(f"{source}: column 'sex' must be F or M; participants "
-                         f"{_who(df, bad_sex)}")
-    df["sex"] = sex.where(df["sex"].notna())
-    for col in [c for c in _SUBJECT_COLUMNS if c in df.columns]:
-        varies = df.groupby("participant_id")[col].nunique(dropna=False) > 1
-        if varies.any():
-            raise ValueError(f"{source}: column {col!r} differs between the sessions of "
-                             f"{sorted(varies[varies].index)[:10]}")
-    return df.reset_index(drop=True)
+        if not np.issubdtype(data.dtype, np.integer) and not np.allclose(data, np.rint(data)):
+            raise InputError(f"{desc}: {path} holds non-integer label values")
+        bad = scheme.invalid_labels(np.rint(data).astype(np.int64))
+        if bad:
+            raise InputError(
+                f"{desc}: {path} holds labels {bad[:10]} outside label scheme {scheme.name!r}"
+            )
+
+
+def check_images(images: Mapping[Any, str | os.PathLike[str]]) -> None:
+    """Check T2w images before any is segmented (see :func:`check_scan_files`).
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the first scan whose image is missing.
+    InputError
+        Naming the scan and file of an unreadable, non-3D or non-finite image.
+    """
+    for scan, path in images.items():
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"{scan}: T2w image not found: {path}")
+        check_scan_files(scan, [("T2w image", path, None)])
 
 
 def _scan_map(paths: Mapping[Any, str | os.PathLike[str]]) -> dict[Scan, Path]:
@@ -164,7 +157,7 @@ class Cohort:
         self.scheme = get_scheme(self.scheme, kind="tissue")
         self.region_scheme = get_scheme(self.region_scheme, kind="region")
         if not self.labels:
-            raise ValueError("cohort has no methods (no label maps were found or given)")
+            raise InputError("cohort has no methods (no label maps were found or given)")
         self.labels = {method_name(m): _scan_map(p) for m, p in self.labels.items()}
         self.regions = {k: _scan_map(p) for k, p in self.regions.items()}
         self.images = _scan_map(self.images)
@@ -172,10 +165,10 @@ class Cohort:
         for method, paths in self.labels.items():
             missing = [str(s) for s in self.scans if s not in paths]
             if missing:
-                raise ValueError(f"method {method!r}: no label map for participants {missing[:10]}")
+                raise InputError(f"method {method!r}: no label map for participants {missing[:10]}")
             extra = sorted(str(s) for s in set(paths) - scans)
             if extra:
-                raise ValueError(
+                raise InputError(
                     f"method {method!r}: label maps for unknown participants {extra[:10]}"
                 )
         if self.check:
@@ -204,14 +197,14 @@ class Cohort:
         if key.session is None and len(sessions) == 1:
             return sessions[0]
         if sessions:
-            raise ValueError(f"{key} has sessions {[s.session_id for s in sessions]}: "
+            raise InputError(f"{key} has sessions {[s.session_id for s in sessions]}: "
                              "name the scan as sub-<label>_ses-<label>")
-        raise ValueError(f"unknown participant {str(scan)!r}")
+        raise InputError(f"unknown participant {str(scan)!r}")
 
     def label_path(self, method: str, scan: ScanKey) -> Path:
         """Path of a scan's tissue label map for ``method``."""
         if method not in self.labels:
-            raise ValueError(f"unknown method {method!r}; cohort has {self.methods}")
+            raise InputError(f"unknown method {method!r}; cohort has {self.methods}")
         return Path(self.labels[method][self._scan(scan)])
 
     def region_path(self, method: str, scan: ScanKey) -> Path | None:
@@ -243,7 +236,7 @@ class Cohort:
         """A cohort restricted to some methods (no re-validation of files)."""
         unknown = [m for m in methods if m not in self.labels]
         if unknown:
-            raise ValueError(f"unknown method(s) {unknown}; cohort has {self.methods}")
+            raise InputError(f"unknown method(s) {unknown}; cohort has {self.methods}")
         return Cohort(
             participants=self.participants,
             labels={m: self.labels[m] for m in methods},
@@ -272,9 +265,6 @@ class Cohort:
             self._validate_scan(scan, tissue, region)
 
     def _validate_scan(self, scan: Scan, tissue: LabelScheme, region: LabelScheme) -> None:
-        ref_shape: tuple[int, ...] | None = None
-        ref_affine = np.eye(4)
-        ref_name = ""
         files: list[tuple[str, Path, LabelScheme | None]] = []
         image = self.image_path(scan)
         if image is not None:
@@ -284,29 +274,7 @@ class Cohort:
         for key, paths in self.regions.items():
             if scan in paths:
                 files.append((f"region map ({key or 'study'})", Path(paths[scan]), region))
-        for what, path, scheme in files:
-            desc = f"{scan} {what}"
-            img = load_nifti(path, what=desc)
-            if ref_shape is None:
-                ref_shape, ref_affine, ref_name = img.shape, img.affine, str(path)
-            elif img.shape != ref_shape:
-                raise ValueError(
-                    f"{desc}: shape {img.shape} of {path} differs from {ref_shape} of {ref_name}"
-                )
-            elif not np.allclose(img.affine, ref_affine, atol=_AFFINE_TOL):
-                raise ValueError(f"{desc}: affine of {path} differs from that of {ref_name}")
-            if scheme is not None:
-                data = np.asanyarray(img.dataobj)
-                if not np.issubdtype(data.dtype, np.integer) and not np.allclose(
-                    data, np.rint(data)
-                ):
-                    raise ValueError(f"{desc}: {path} holds non-integer label values")
-                bad = scheme.invalid_labels(np.rint(data).astype(np.int64))
-                if bad:
-                    raise ValueError(
-                        f"{desc}: {path} holds labels {bad[:10]} outside label scheme "
-                        f"{scheme.name!r}"
-                    )
+        check_scan_files(scan, files)
 
     @classmethod
     def from_patterns(
@@ -398,7 +366,7 @@ class Cohort:
             methods = sorted(found.labels, key=lambda m: (m not in ("original", "truth"), m))
         unknown = [m for m in methods if m not in found.labels]
         if unknown:
-            raise ValueError(
+            raise InputError(
                 f"method(s) {unknown} not found in {base}; found {sorted(found.labels) or 'none'}"
             )
         return cls(

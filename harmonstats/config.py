@@ -51,7 +51,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -62,6 +61,8 @@ from pydantic import (
 )
 
 from harmonstats.analysis.config import BatteryConfig
+from harmonstats.errors import InputError
+from harmonstats.io import read_yaml
 from harmonstats.layout.names import method_name
 
 __all__ = [
@@ -98,7 +99,7 @@ class _Strict(BaseModel):
 
 def _check_pattern(pattern: str | None) -> str | None:
     if pattern is not None and "{participant_id}" not in pattern:
-        raise ValueError(f"path pattern {pattern!r} lacks the placeholder '{{participant_id}}'")
+        raise InputError(f"path pattern {pattern!r} lacks the placeholder '{{participant_id}}'")
     return pattern
 
 
@@ -130,11 +131,11 @@ class ParticipantsConfig(_Strict):
     def _names(cls, value: dict[str, str]) -> dict[str, str]:
         for user, ours in value.items():
             if not _COLUMN_RE.fullmatch(ours):
-                raise ValueError(f"column {user!r} maps to {ours!r}, not a valid column name")
+                raise InputError(f"column {user!r} maps to {ours!r}, not a valid column name")
         targets = list(value.values())
         dup = sorted({t for t in targets if targets.count(t) > 1})
         if dup:
-            raise ValueError(f"several columns map onto {dup}")
+            raise InputError(f"several columns map onto {dup}")
         return value
 
 
@@ -204,10 +205,10 @@ class MethodSource(_Strict):
     @model_validator(mode="after")
     def _one_source(self) -> MethodSource:
         if (self.labels is None) == (self.checkpoint is None):
-            raise ValueError("give exactly one of 'labels' (existing label maps) and "
+            raise InputError("give exactly one of 'labels' (existing label maps) and "
                              "'checkpoint' (a model to apply)")
         if self.checkpoint is not None and self.regions is not None:
-            raise ValueError("'regions' applies to given label maps; a checkpoint's outputs are "
+            raise InputError("'regions' applies to given label maps; a checkpoint's outputs are "
                              "parcellated by segmentation.parcellation")
         return self
 
@@ -307,7 +308,7 @@ class StudyConfig(_Strict):
         if isinstance(cohorts, Mapping) and "reference" in cohorts:
             given = analysis.setdefault("reference", cohorts["reference"])
             if given != cohorts["reference"]:
-                raise ValueError(
+                raise InputError(
                     f"analysis.reference {given!r} differs from cohorts.reference "
                     f"{cohorts['reference']!r}; give it once, under cohorts"
                 )
@@ -326,18 +327,18 @@ class StudyConfig(_Strict):
     def _consistent(self) -> StudyConfig:
         truth = self.measures.ground_truth
         if truth is not None and truth not in self.methods:
-            raise ValueError(
+            raise InputError(
                 f"measures.ground_truth {truth!r} is not one of the methods {sorted(self.methods)}"
             )
         models = sorted(m for m, src in self.methods.items() if src.checkpoint is not None)
         if models and self.labels.image is None:
-            raise ValueError(
+            raise InputError(
                 f"methods {models} apply a checkpoint, which needs labels.image (the pattern "
                 "of the T2w images to segment)"
             )
         include = self.cohorts.include
         if include is not None and self.cohorts.reference not in include:
-            raise ValueError(
+            raise InputError(
                 f"cohorts.reference {self.cohorts.reference!r} is not in cohorts.include {include}"
             )
         return self
@@ -395,17 +396,10 @@ def load_study_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> Stu
     else:
         path = Path(source)
         name = path.name
-        if not path.is_file():
-            raise FileNotFoundError(f"study file not found: {path}")
-        try:
-            data = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 1})" if mark is not None else ""
-            raise ValueError(f"{name}: not valid YAML{where}") from exc
+        data = read_yaml(path, what="study file")
     if not isinstance(data, Mapping):
-        raise ValueError(f"{name}: expected a mapping of keys at the top level")
+        raise InputError(f"{name}: expected a mapping of keys at the top level")
     try:
         return StudyConfig.model_validate(data)
     except ValidationError as exc:
-        raise ValueError(format_validation_error(exc, name)) from None
+        raise InputError(format_validation_error(exc, name)) from None

@@ -62,6 +62,24 @@ def write_study(root: Path, *, n_per_cohort: int = 12, seed: int = 0,
 
 
 ANAT = "sub-{participant_id}/anat/sub-{participant_id}"
+#: A tiny U-Net at the 1 mm of the test studies: one 32^3 window covers a 20^3 image.
+SMALL_NET = {"network": {"channels": [4, 8, 16, 32, 64]},
+             "data": {"patch_size": 32, "spacing": 1.0}}
+
+
+def write_checkpoint(path: Path, method: str, seed: int = 0) -> Path:
+    """An untrained checkpoint of :data:`SMALL_NET` (a ``baseline`` or ``parcellation`` model)."""
+    import torch
+
+    from harmonstats.models.checkpoint import save_checkpoint
+    from harmonstats.models.config import load_config
+    from harmonstats.models.networks import build_segmenter
+    from harmonstats.models.train import checkpoint_metadata
+
+    cfg = load_config({"name": path.stem, "method": method, **SMALL_NET})
+    torch.manual_seed(seed)
+    return save_checkpoint(path, models={"segmenter": build_segmenter(cfg)},
+                           metadata=checkpoint_metadata(cfg))
 
 
 def study_config(**changes: Any) -> dict[str, Any]:

@@ -49,7 +49,7 @@ from harmonstats.analysis.tables import (
     wide_table,
 )
 from harmonstats.io import write_table
-from harmonstats.layout.names import canonical_ids
+from harmonstats.layout.tables import check_measures_table, check_participants
 
 __all__ = ["STATUS_COLUMNS", "TABLE_COLUMNS", "run_battery", "write_battery"]
 
@@ -114,12 +114,19 @@ def run_battery(measures: pd.DataFrame, participants: pd.DataFrame,
         distribution_shift, diagnostics, multivariate, preterm_models, preterm_crossing,
         preterm_regional, outcome, segmentation and status (one row per table: done or
         skipped, why, rows, seconds). Columns: :data:`TABLE_COLUMNS`.
+
+    Raises
+    ------
+    InputError
+        If a table fails its check (:func:`~harmonstats.layout.check_participants`,
+        :func:`~harmonstats.layout.check_measures_table`) or names no method or measure the
+        configuration asks for.
     """
     cfg = config or BatteryConfig()
     start = time.perf_counter()
-    # One form of the IDs (BIDS: sub-<label>, ses-<label>), whichever each table used.
-    measures = canonical_ids(measures, source="measures table")
-    participants = canonical_ids(participants, source="participants table")
+    # Checked, with one form of the IDs (BIDS: sub-<label>, ses-<label>) whichever each used.
+    participants = check_participants(participants)
+    measures = check_measures_table(measures, participants=participants)
     wide = wide_table(measures, participants)
     all_measures = sorted(measures["measure"].unique())
     meas = list(cfg.measures) if cfg.measures else [m for m in all_measures

@@ -10,7 +10,7 @@ from pathlib import Path
 from harmonstats.analysis.battery import run_battery, write_battery
 from harmonstats.analysis.config import battery_options, load_battery_config
 from harmonstats.io import read_table
-from harmonstats.layout import read_scans
+from harmonstats.layout import check_measures_table, check_participants, read_scans
 
 __all__ = ["add_arguments", "run"]
 
@@ -42,9 +42,11 @@ def _options_help() -> str:
 def run(args: argparse.Namespace) -> int:
     """Run the battery and write every table as TSV + JSON sidecar; print a one-line summary."""
     config = load_battery_config(args.config)
-    measures = read_table(args.measures)
-    path = Path(args.participants)
-    participants, _ = read_scans(path.parent, participants=path)
+    path = Path(args.participants).absolute()
+    raw, source = read_scans(path.parent, participants=path)
+    participants = check_participants(raw, source=source)
+    measures = check_measures_table(read_table(args.measures), source=Path(args.measures).name,
+                                    participants=participants, participants_source=source)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         results = run_battery(measures, participants, config)

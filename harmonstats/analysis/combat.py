@@ -21,6 +21,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from harmonstats.analysis.combat_model import fit_combat
 from harmonstats.analysis.tables import check_measures, check_methods, drop_missing
+from harmonstats.errors import InputError
 
 __all__ = ["COMBAT_STATUS_COLUMNS", "COMBAT_VARIANTS", "combat_harmonise", "combat_terms",
            "crossfit_folds"]
@@ -53,7 +54,7 @@ COMBAT_STATUS_COLUMNS = {
 def combat_terms(variant: str, covariates: Sequence[str]) -> list[str]:
     """Covariate terms a variant protects: ComBat-GAM smooths ``pma_scan``."""
     if variant not in COMBAT_VARIANTS:
-        raise ValueError(f"unknown ComBat variant {variant!r}; choose from {list(COMBAT_VARIANTS)}")
+        raise InputError(f"unknown ComBat variant {variant!r}; choose from {list(COMBAT_VARIANTS)}")
     if variant == "combat_gam":
         return [f"ns({c})" if c == "pma_scan" else c for c in covariates]
     return list(covariates)
@@ -132,7 +133,7 @@ def combat_harmonise(
     check_methods(wide, [method])
     check_measures(wide, measures)
     if not (fit == "crossfit" or (fit.startswith("split:") and fit[6:])):
-        raise ValueError(f"ComBat fit must be 'crossfit' or 'split:<name>', got {fit!r}")
+        raise InputError(f"ComBat fit must be 'crossfit' or 'split:<name>', got {fit!r}")
     name = f"{method}+{variant}"
     status = {"method": name, "source_method": method, "variant": variant, "status": "done",
               "reason": "", "fit": f"crossfit:{folds}" if fit == "crossfit" else fit,
@@ -145,7 +146,7 @@ def combat_harmonise(
         plan = [(fold != k, fold == k) for k in range(folds)]
     else:
         if "split" not in rows.columns:
-            raise ValueError(f"{context}: fit {fit!r} needs a 'split' column in participants")
+            raise InputError(f"{context}: fit {fit!r} needs a 'split' column in participants")
         in_split = (rows["split"].astype(str) == fit[6:]).to_numpy()
         plan = [(in_split, ~in_split)]
     y = rows[list(measures)].to_numpy(float)

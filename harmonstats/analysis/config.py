@@ -11,8 +11,10 @@ import warnings
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from harmonstats.errors import InputError
+from harmonstats.io import read_yaml
 
 __all__ = ["BatteryConfig", "ComBatFitOptions", "PretermOptions", "ResidualOptions",
            "TostOptions", "battery_options", "load_battery_config"]
@@ -220,22 +222,20 @@ def load_battery_config(path: str | os.PathLike[str] | None = None, **overrides:
     data: dict[str, Any] = {}
     if path is not None:
         p = Path(path)
-        if not p.is_file():
-            raise FileNotFoundError(f"battery config not found: {p}")
-        loaded = yaml.safe_load(p.read_text()) or {}
+        loaded = read_yaml(p, what="battery config") or {}
         if not isinstance(loaded, dict):
-            raise ValueError(f"{p}: expected a mapping of battery options, got "
+            raise InputError(f"{p}: expected a mapping of battery options, got "
                              f"{type(loaded).__name__}")
         data = loaded
     data = {**data, **overrides}
     known = set(BatteryConfig.model_fields) | {"n_boot", "combat_fit_split"}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValueError(f"unknown battery option(s) {unknown} in {path or 'overrides'}; "
+        raise InputError(f"unknown battery option(s) {unknown} in {path or 'overrides'}; "
                          f"known: {sorted(BatteryConfig.model_fields)}")
     try:
         return BatteryConfig(**data)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         where = path or "overrides"
-        raise ValueError(f"invalid battery option(s) in {where}: {problems}") from None
+        raise InputError(f"invalid battery option(s) in {where}: {problems}") from None

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from harmonstats.analysis.tables import InsufficientDataError
+from harmonstats.errors import InputError
 
 __all__ = ["SMOOTH_DF", "Design", "natural_spline", "smooth_variable", "term_variables"]
 
@@ -131,7 +132,7 @@ def _numeric(df: pd.DataFrame, column: str, context: str,
              levels: dict[str, tuple[str, ...]]) -> np.ndarray:
     """Column as floats; a text column is coded with the levels learnt (learnt here if new)."""
     if column not in df.columns:
-        raise ValueError(f"{context}: model term {column!r} is not a column of the table")
+        raise InputError(f"{context}: model term {column!r} is not a column of the table")
     col = df[column]
     if pd.api.types.is_numeric_dtype(col) and column not in levels:
         return col.to_numpy(dtype=float)
@@ -141,6 +142,6 @@ def _numeric(df: pd.DataFrame, column: str, context: str,
     known = levels[column]
     unknown = sorted(set(text) - set(known))
     if unknown:
-        raise ValueError(f"{context}: column {column!r} has level(s) {unknown} not seen when "
+        raise InputError(f"{context}: column {column!r} has level(s) {unknown} not seen when "
                          f"the model was fitted ({list(known)})")
     return (text == known[-1]).astype(float)

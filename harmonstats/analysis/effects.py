@@ -35,6 +35,7 @@ from harmonstats.analysis.tables import (
     check_methods,
     drop_missing,
 )
+from harmonstats.errors import InputError
 
 __all__ = ["EFFECT_COLUMNS", "TTEST_COLUMNS", "cohort_effect", "comparisons", "two_sample_t"]
 
@@ -116,9 +117,9 @@ def comparisons(
     """
     cohorts = sorted(wide["cohort"].astype(str).unique())
     if reference not in cohorts:
-        raise ValueError(f"{context}: reference cohort {reference!r} not in the table ({cohorts})")
+        raise InputError(f"{context}: reference cohort {reference!r} not in the table ({cohorts})")
     if len(cohorts) < 2:
-        raise ValueError(f"{context}: needs at least two cohorts, the table has {cohorts}")
+        raise InputError(f"{context}: needs at least two cohorts, the table has {cohorts}")
     methods = list(methods) if methods is not None else sorted(wide["method"].unique())
     check_methods(wide, methods)
     for method in methods:
@@ -127,7 +128,8 @@ def comparisons(
             sub = rows[rows["cohort"].astype(str).isin([reference, other])]
             if subsets is not None:
                 if other not in subsets:
-                    raise ValueError(f"{context}: no matched subset for cohort {other!r}")
+                    raise InsufficientDataError(f"{context}: no matched subset for cohort "
+                                                f"{other!r}")
                 sub = sub[sub["participant_id"].isin(subsets[other])]
             sub = drop_missing(sub, list(covariates),
                                f"{context} ({method}, {reference} vs {other})")
@@ -252,7 +254,7 @@ def cohort_effect(
     ...                     methods=["original"])
     >>> eff[["estimate", "ci_low", "ci_high", "d_adjusted", "hedges_g"]].round(2)
        estimate  ci_low  ci_high  d_adjusted  hedges_g
-    0      0.18    0.14     0.22        2.18      1.14
+    0      0.18    0.14     0.22        2.18      1.13
 
     References
     ----------

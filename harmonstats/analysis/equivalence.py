@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from harmonstats.analysis.ols import bh_fdr, holm
+from harmonstats.errors import InputError
 
 __all__ = ["EQUIVALENCE_COLUMNS", "VERDICTS", "equivalence", "tost_power", "tost_sample_size"]
 
@@ -196,14 +197,14 @@ def equivalence(
     if relative and not fixed.all():
         if margin_means is None:
             if out["method"].nunique() > 1:
-                raise ValueError("relative equivalence margins over several methods need "
+                raise InputError("relative equivalence margins over several methods need "
                                  "margin_means (one reference mean per measure, e.g. from the "
                                  "'before' method), so that every method faces one margin")
             margin_means = dict(zip(measures, out["reference_mean"].astype(float), strict=True))
             margin_source = margin_source or "fraction of the reference mean of this method"
         missing = sorted(set(measures[~fixed]) - set(margin_means))
         if missing:
-            raise ValueError(f"no reference mean for the margin of measure(s) {missing}")
+            raise InputError(f"no reference mean for the margin of measure(s) {missing}")
         bound = margin * np.abs(measures.map(margin_means).to_numpy(float))
     else:
         bound = np.full(len(out), float(margin))

@@ -16,6 +16,7 @@ from scipy.optimize import linear_sum_assignment
 
 from harmonstats.analysis.effectsize import pooled_sd
 from harmonstats.analysis.tables import numeric_column
+from harmonstats.errors import InputError
 
 __all__ = ["BALANCE_COLUMNS", "MATCHED_COLUMNS", "SMD_FLAG", "MatchResult", "match_cohorts",
            "split_subsets"]
@@ -140,7 +141,7 @@ def match_cohorts(
         raise ValueError(f"caliper must be positive or None, got {caliper}")
     cohorts = sorted(participants["cohort"].astype(str).unique())
     if reference not in cohorts:
-        raise ValueError(f"reference cohort {reference!r} not in the participants ({cohorts})")
+        raise InputError(f"reference cohort {reference!r} not in the participants ({cohorts})")
     parts = _per_subject(participants, [*on, *exact, *covariates])
     missing = parts[[*on, *exact]].isna().any(axis=1)
     lacking = parts[missing]
@@ -268,10 +269,10 @@ def split_subsets(participants: pd.DataFrame, *, reference: str, split: str,
         As :func:`match_cohorts`; ``set_id`` and ``distance`` are missing (no pairing).
     """
     if "split" not in participants.columns:
-        raise ValueError(f"matching 'split:{split}' needs a 'split' column in participants")
+        raise InputError(f"matching 'split:{split}' needs a 'split' column in participants")
     parts = _per_subject(participants, ["split", *on, *covariates])
     if not (parts["split"] == split).any():
-        raise ValueError(f"no participant is in split {split!r}; splits are "
+        raise InputError(f"no participant is in split {split!r}; splits are "
                          f"{sorted(parts['split'].dropna().astype(str).unique())}")
     ref = parts[parts["cohort"] == reference]
     matched, balance, dropped = [], [], []

@@ -13,7 +13,14 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from harmonstats.layout.names import canonical_ids, scan_columns
+from harmonstats.errors import InputError
+from harmonstats.layout.names import scan_columns
+from harmonstats.layout.tables import (
+    MEASURE_TABLE_COLUMNS,
+    check_measures_table,
+    check_participants,
+    scan_keys,
+)
 
 __all__ = [
     "MEASURE_COLUMNS",
@@ -29,16 +36,17 @@ __all__ = [
     "wide_table",
 ]
 
-class InsufficientDataError(ValueError):
+class InsufficientDataError(InputError):
     """The data cannot support an analysis: too few subjects, no overlap, not identifiable.
 
     Raised by a single analysis, it says nothing is wrong with the input as such; the battery
     records that analysis as skipped, with this message as the reason, and runs the others.
+    Called on its own (outside the battery), the analysis reports it as an input error.
     """
 
 
 #: Columns the long measures table must have.
-MEASURE_COLUMNS = ("participant_id", "cohort", "method", "measure", "value")
+MEASURE_COLUMNS = MEASURE_TABLE_COLUMNS
 #: Columns the participants table must have.
 PARTICIPANT_COLUMNS = ("participant_id", "cohort")
 
@@ -48,7 +56,7 @@ def require_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None
         raise TypeError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ValueError(f"{what} lacks required column(s) {missing}; it has {list(df.columns)}")
+        raise InputError(f"{what} lacks required column(s) {missing}; it has {list(df.columns)}")
 
 
 def _names(ids: Iterable[str], limit: int = 10) -> str:
@@ -83,67 +91,29 @@ def wide_table(measures: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFra
 
     Raises
     ------
-    ValueError
-        If a required column is missing, an ID (or session) is in one table and not the other
-        (named), a subject's cohort differs between the tables, a value is not numeric, or a
-        subject has the same measure twice for one method and session.
+    InputError
+        If either table fails its check (:func:`~harmonstats.layout.check_participants`,
+        :func:`~harmonstats.layout.check_measures_table`: a required column missing, an ID in
+        one table and not the other, a cohort that differs between them, a value that is not a
+        finite number, a measure twice for one scan and method), or a measure is named like a
+        participants column.
     """
     require_columns(measures, MEASURE_COLUMNS, "measures table")
     require_columns(participants, PARTICIPANT_COLUMNS, "participants table")
     # IDs with or without sub-/ses-; subject-sessions are the unit when both tables have them.
-    parts = canonical_ids(participants, source="participants table")
-    meas = canonical_ids(measures, source="measures table")
+    parts = check_participants(participants, required=PARTICIPANT_COLUMNS)
+    meas = check_measures_table(measures, participants=parts)
     scan = scan_columns(parts, meas)
-    for table in (parts, meas):
-        if "session_id" in scan:
-            table["session_id"] = table["session_id"].fillna("n/a")
-        table["_scan"] = table[scan].astype(str).agg("_".join, axis=1)
-    dup = parts["_scan"][parts["_scan"].duplicated()]
-    if len(dup):
-        raise ValueError(f"participants table lists subject(s) twice: {_names(set(dup))}")
-    in_meas, in_parts = set(meas["_scan"]), set(parts["_scan"])
-    if in_meas - in_parts:
-        raise ValueError("subject(s) in the measures table but not in the participants table: "
-                         + _names(in_meas - in_parts))
-    if in_parts - in_meas:
-        raise ValueError("subject(s) in the participants table but not in the measures table: "
-                         + _names(in_parts - in_meas))
-    cohort_of = parts.set_index("_scan")["cohort"].astype(str)
-    expected = cohort_of.loc[meas["_scan"]].to_numpy()
-    clash = meas["cohort"].astype(str).to_numpy() != expected
-    if clash.any():
-        bad = set(meas.loc[clash, "_scan"])
-        raise ValueError(f"cohort differs between measures and participants for: {_names(bad)}")
-    values = pd.to_numeric(meas["value"], errors="coerce")
-    bad_value = values.isna() & meas["value"].notna()
-    if bad_value.any():
-        row = meas[bad_value].iloc[0]
-        raise ValueError(
-            f"non-numeric value {row['value']!r} in the measures table (subject "
-            f"{row['_scan']}, method {row['method']}, measure {row['measure']}); "
-            f"{int(bad_value.sum())} such value(s) in all"
-        )
-    meas["value"] = values.astype(float)
-    key = ["_scan", "method", "measure"]
-    dups = meas.duplicated(key)
-    if dups.any():
-        row = meas[dups].iloc[0]
-        hint = ("" if "session_id" in scan else " (several sessions need a session_id column "
-                "in the participants table, one row per session, and in the measures table)")
-        raise ValueError(
-            f"subject {row['_scan']} has measure {row['measure']} twice for method "
-            f"{row['method']}" + hint
-        )
+    parts["_scan"] = scan_keys(parts, scan)
+    meas["_scan"] = scan_keys(meas, scan)
     wide = meas.pivot(index=["_scan", "method"], columns="measure", values="value")
     wide = wide.reindex(columns=sorted(wide.columns))
     wide.columns.name = None
     wide = wide.reset_index()
     clash_cols = set(wide.columns) & (set(parts.columns) - {"_scan"})
     if clash_cols:
-        raise ValueError(f"measure name(s) {sorted(clash_cols)} clash with participants columns")
+        raise InputError(f"measure name(s) {sorted(clash_cols)} clash with participants columns")
     out = parts.merge(wide, on="_scan", how="right").drop(columns="_scan")
-    if "session_id" in scan:
-        out["session_id"] = out["session_id"].replace("n/a", np.nan)
     lead = [*scan, "method"]
     out = out[lead + [c for c in out.columns if c not in lead]]
     return out.sort_values(["method", *scan], kind="mergesort").reset_index(drop=True)
@@ -154,7 +124,7 @@ def check_methods(wide: pd.DataFrame, methods: Sequence[str]) -> None:
     known = set(wide["method"].unique())
     unknown = [m for m in methods if m not in known]
     if unknown:
-        raise ValueError(f"unknown method(s) {unknown}; the table has {sorted(known)}")
+        raise InputError(f"unknown method(s) {unknown}; the table has {sorted(known)}")
 
 
 def rows_analysed(wide: pd.DataFrame, methods: Sequence[str] | None,
@@ -172,14 +142,14 @@ def check_measures(wide: pd.DataFrame, measures: Sequence[str]) -> None:
     """Raise ``ValueError`` naming any measure that is not a column of the table."""
     unknown = [m for m in measures if m not in wide.columns]
     if unknown:
-        raise ValueError(f"unknown measure(s) {unknown}")
+        raise InputError(f"unknown measure(s) {unknown}")
 
 
 def check_covariates(df: pd.DataFrame, covariates: Sequence[str], context: str) -> None:
     """Raise if a covariate is absent, non-numeric (other than sex-like text) or constant."""
     for cov in covariates:
         if cov not in df.columns:
-            raise ValueError(f"{context}: covariate {cov!r} is not a column of the table")
+            raise InputError(f"{context}: covariate {cov!r} is not a column of the table")
         col = df[cov].dropna()
         if col.nunique() < 2:
             raise InsufficientDataError(
@@ -188,7 +158,7 @@ def check_covariates(df: pd.DataFrame, covariates: Sequence[str], context: str) 
                 "drop it from the model"
             )
         if not pd.api.types.is_numeric_dtype(col) and col.nunique() > 2:
-            raise ValueError(
+            raise InputError(
                 f"{context}: covariate {cov!r} is not numeric and has {col.nunique()} levels; "
                 "only two-level text covariates (e.g. sex F/M) are coded automatically"
             )

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from harmonstats.errors import InputError
 from harmonstats.io import read_table
 from harmonstats.layout.names import (
     DERIVATIVES,
@@ -35,6 +36,7 @@ from harmonstats.layout.names import (
     scans_of,
     sessions_path,
 )
+from harmonstats.layout.tables import check_participants
 
 __all__ = ["StudyFiles", "find_images", "find_study_files", "read_participants_file",
            "read_scans"]
@@ -62,10 +64,7 @@ def read_participants_file(path: str | os.PathLike[str], *,
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"participants table not found: {p}")
-    if p.suffix.lower() == ".csv":
-        table = pd.read_csv(p, dtype={"participant_id": str, "session_id": str})
-    else:
-        table = read_table(p)
+    table = read_table(p, sep="," if p.suffix.lower() == ".csv" else "\t")
     mapping = {k: v for k, v in (columns or {}).items() if k in table.columns}
     table = table.rename(columns=mapping)
     for col in ("participant_id", "session_id"):
@@ -101,11 +100,12 @@ def read_scans(
     Returns
     -------
     table : pandas.DataFrame
-        IDs in their BIDS forms (not yet validated: see
-        :func:`harmonstats.cohort.check_participants`); a column in both tables takes the
-        session's value where the session gives one.
+        IDs in their BIDS forms (each sessions table checked by
+        :func:`~harmonstats.layout.check_participants`, the joined table not yet); a column in
+        both tables takes the session's value where the session gives one.
     source : str
-        The participants table's file name, for messages.
+        The participants table's file name (``... with the sessions tables`` when sessions
+        were joined), for messages.
     """
     base = Path(root) if root is not None else None
     if isinstance(participants, pd.DataFrame):
@@ -130,10 +130,8 @@ def read_scans(
         if path.is_file():
             seen |= set(read_participants_file(path).columns)
             ses = read_participants_file(path, columns=columns)
-            if "session_id" not in ses.columns:
-                raise ValueError(f"{path}: no column 'session_id' (one row per session)")
-            ses = canonical_ids(ses.assign(participant_id=pid), source=str(path))
-            frames.append(ses)
+            frames.append(check_participants(ses.assign(participant_id=pid),
+                                             source=path.name, required=("session_id",)))
     _check_mapped(columns, seen, table, source)
     if not frames:
         return table, source
@@ -144,7 +142,8 @@ def read_scans(
     for col in both:
         merged[col] = merged.pop(f"{col}_ses").combine_first(merged[col])
     lead = ["participant_id", "session_id"]
-    return merged[lead + [c for c in merged.columns if c not in lead]], source
+    return (merged[lead + [c for c in merged.columns if c not in lead]],
+            f"{source} with the sessions tables")
 
 
 def _check_mapped(columns: Mapping[str, str] | None, seen: set[str], table: pd.DataFrame,
@@ -153,7 +152,7 @@ def _check_mapped(columns: Mapping[str, str] | None, seen: set[str], table: pd.D
     table."""
     absent = [c for c in (columns or {}) if c not in seen]
     if absent:
-        raise ValueError(f"{source}: column {absent[0]!r} named in participants.columns is not "
+        raise InputError(f"{source}: column {absent[0]!r} named in participants.columns is not "
                          f"in the table; it has {list(table.columns)}")
 
 
@@ -291,8 +290,12 @@ def find_images(root: str | os.PathLike[str], scans: Sequence[Scan] | None = Non
     if scans is None:
         if not base.is_dir():
             raise FileNotFoundError(f"study folder not found: {base}")
-        scans = (scans_of(read_scans(base)[0]) if (base / PARTICIPANTS).is_file()
-                 else _scans_in_folders(base))
+        if (base / PARTICIPANTS).is_file():
+            table, source = read_scans(base)
+            scans = scans_of(check_participants(table, source=source,
+                                                required=("participant_id",)))
+        else:
+            scans = _scans_in_folders(base)
     out = {}
     for scan in scans:
         rel = Path(expand_pattern(pattern, scan)) if pattern else raw_path(scan, "T2w")

@@ -40,6 +40,8 @@ from typing import Any
 
 import pandas as pd
 
+from harmonstats.errors import InputError
+
 __all__ = [
     "DERIVATIVES",
     "MAX_LABEL_LENGTH",
@@ -79,11 +81,13 @@ _MISSING = ("", "n/a", "nan", "none")
 
 
 def _label(value: object, prefix: str, what: str) -> str:
+    if _is_missing(value):
+        raise InputError(f"{what} is missing")
     text = str(value).strip()
     label = text[len(prefix):] if text.startswith(prefix) else text
     if not _LABEL_RE.fullmatch(label) or len(label) > MAX_LABEL_LENGTH:
         shown = text if len(text) <= 80 else f"{text[:60]}... ({len(text)} characters)"
-        raise ValueError(
+        raise InputError(
             f"{what} {shown!r} is not allowed: use 1 to {MAX_LABEL_LENGTH} ASCII letters and "
             f"digits (optionally prefixed '{prefix}'); IDs become file names"
         )
@@ -132,7 +136,7 @@ def method_name(name: object) -> str:
     """
     text = str(name)
     if not _METHOD_RE.fullmatch(text) or len(text) > MAX_LABEL_LENGTH:
-        raise ValueError(
+        raise InputError(
             f"method name {text!r} is not allowed: use lowercase letters, digits and '_', "
             "starting with a letter"
         )
@@ -150,11 +154,11 @@ def canonical_ids(table: pd.DataFrame, *, source: str = "table") -> pd.DataFrame
         if column not in out.columns:
             continue
         values = []
-        for value in out[column]:
+        for row, value in enumerate(out[column], start=1):
             try:
                 values.append(canon(value))
             except ValueError as exc:
-                raise ValueError(f"{source}: column {column!r}: {exc}") from None
+                raise InputError(f"{source}: row {row}: column {column!r}: {exc}") from None
         out[column] = pd.Series(values, index=out.index, dtype=object)
         if column == "session_id":
             out[column] = out[column].where(out[column].notna(), float("nan"))
@@ -269,16 +273,16 @@ def expand_pattern(pattern: str, scan: Scan, row: Mapping[str, Any] | None = Non
     values = {k: ("" if _is_missing(v) else v) for k, v in (row or {}).items()}
     values["participant_id"] = scan.subject
     if "{session_id}" in pattern and scan.session is None:
-        raise ValueError(f"path pattern {pattern!r} uses '{{session_id}}', but {scan} has no "
+        raise InputError(f"path pattern {pattern!r} uses '{{session_id}}', but {scan} has no "
                          "session")
     values["session_id"] = scan.session or ""
     try:
         return pattern.format(**values)
     except KeyError as exc:
-        raise ValueError(f"path pattern {pattern!r} uses {exc.args[0]!r}, which is not a "
+        raise InputError(f"path pattern {pattern!r} uses {exc.args[0]!r}, which is not a "
                          "participants column") from None
     except (IndexError, ValueError) as exc:
-        raise ValueError(f"path pattern {pattern!r} is not a valid pattern: {exc}") from None
+        raise InputError(f"path pattern {pattern!r} is not a valid pattern: {exc}") from None
 
 
 def expand_paths(pattern: str, table: pd.DataFrame,

@@ -20,8 +20,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from harmonstats import __version__
+from harmonstats.errors import InputError
 from harmonstats.io import write_table
-from harmonstats.labels import REGIONS, TISSUES
+from harmonstats.layout.tables import measure_names
 from harmonstats.measures.cache import MeasureCache, task_key
 from harmonstats.measures.subject import SubjectTask, measure_subject
 from harmonstats.measures.thickness import DEFAULT_THICKNESS, thickness_params
@@ -44,16 +45,6 @@ MEASURE_COLUMNS: dict[str, dict[str, Any]] = {
     "unit": {"Description": "unit of the value", "Levels": {"mm3": "cubic millimetres",
                                                               "mm": "millimetres",
                                                               "1": "unitless"}}, }
-
-
-def measure_names(*, dice: bool = True) -> list[tuple[str, str]]:
-    """``(measure, unit)`` pairs in table order."""
-    tissues = [n for v, n in TISSUES.items() if v]
-    out = [(f"volume_{t}", "mm3") for t in tissues] + [("icv", "mm3"), ("thickness_mean", "mm")]
-    out += [(f"thickness_{r}", "mm") for v, r in REGIONS.items() if v]
-    if dice:
-        out += [(f"dice_{t}", "1") for t in tissues]
-    return out
 
 
 def _tasks(cohort: Any, methods: Sequence[str], thickness: str,
@@ -155,10 +146,10 @@ def measure_cohort(
     methods = list(cohort.methods if methods is None else methods)
     unknown = [m for m in methods if m not in cohort.methods]
     if unknown:
-        raise ValueError(f"unknown method(s) {unknown}; the cohort has {cohort.methods}")
+        raise InputError(f"unknown method(s) {unknown}; the cohort has {cohort.methods}")
     thickness_params(thickness)
     if jobs == 0 or jobs < -1:
-        raise ValueError(f"jobs must be a positive number of processes or -1, got {jobs}")
+        raise InputError(f"jobs must be a positive number of processes or -1, got {jobs}")
     if reference is not None and reference not in cohort.methods:
         warnings.warn(f"reference method {reference!r} is not in the cohort "
                       f"({cohort.methods}); Dice is not measured", RuntimeWarning, stacklevel=2)
@@ -246,7 +237,7 @@ def write_measures(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """
     missing = [c for c in MEASURE_COLUMNS if c not in df.columns]
     if missing:
-        raise ValueError(f"measures table lacks columns {missing}")
+        raise InputError(f"measures table lacks columns {missing}")
     provenance = dict(df.attrs.get("provenance", {}))
     provenance.setdefault("harmonstats_version", __version__)
     return write_table(df[list(MEASURE_COLUMNS)], path, MEASURE_COLUMNS,

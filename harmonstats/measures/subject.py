@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harmonstats.errors import InputError
 from harmonstats.io import load_nifti
 from harmonstats.labels import LabelScheme, get_scheme
 from harmonstats.measures.dice import dice_scores
@@ -100,7 +101,7 @@ def _load(path: os.PathLike[str], scheme: LabelScheme, what: str) -> tuple[np.nd
     try:
         data = scheme.to_target(np.asanyarray(img.dataobj))
     except ValueError as exc:
-        raise ValueError(f"{what}: {path}: {exc}") from exc
+        raise InputError(f"{what}: {path}: {exc}") from exc
     return data, tuple(float(z) for z in img.header.get_zooms()[:3])
 
 
@@ -119,7 +120,7 @@ def measure_subject(task: SubjectTask) -> tuple[dict[str, float], list[str]]:
         reference, _ = _load(task.reference, task.scheme, f"{who} reference label map")
     for name, arr in (("region map", regions), ("reference label map", reference)):
         if arr is not None and arr.shape != labels.shape:
-            raise ValueError(f"{who}: {name} shape {arr.shape} differs from label map "
+            raise InputError(f"{who}: {name} shape {arr.shape} differs from label map "
                              f"{labels.shape} ({task.labels})")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

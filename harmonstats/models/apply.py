@@ -21,12 +21,14 @@ import torch
 import torchio as tio
 from tqdm import tqdm
 
-from harmonstats.cohort import Cohort
+from harmonstats.cohort import Cohort, check_images
+from harmonstats.errors import InputError
 from harmonstats.io import file_sha256, load_nifti, save_nifti, write_json
 from harmonstats.labels import REGIONS, TISSUES
 from harmonstats.layout import (
     REGIONS_DESC,
     Scan,
+    check_participants,
     dataset_root,
     derivative_path,
     find_images,
@@ -113,7 +115,7 @@ def load_segmenter(
     try:
         net.load_state_dict(ckpt["models"]["segmenter"])
     except (KeyError, RuntimeError) as exc:
-        raise ValueError(f"{p}: weights do not fit the network of its config: {exc}") from None
+        raise InputError(f"{p}: weights do not fit the network of its config: {exc}") from None
     net.eval()
     return LoadedModel(net, meta, p)
 
@@ -305,10 +307,16 @@ def segment_images(
             if parcellation is not None else None)
     name = method_name(method or seg.name)
     scans = {Scan.parse(k): Path(v) for k, v in images.items()}
+    check_images(scans)
     base = Path(out)
     folder = dataset_root(base, name)
     record_path = folder / _MODELS_RECORD
-    previous = json.loads(record_path.read_text()) if record_path.is_file() else {}
+    try:
+        previous = json.loads(record_path.read_text()) if record_path.is_file() else {}
+    except ValueError:
+        previous = None
+    if not isinstance(previous, dict):  # unreadable: outputs of unknown checkpoints, redone
+        previous = {"segmenter": "", "parcellation": ""}
     record = {"segmenter": file_sha256(seg.source),
               "parcellation": (file_sha256(parc.source) if parc is not None
                                else previous.get("parcellation")),
@@ -331,18 +339,21 @@ def segment_images(
         dseg = base / derivative_path(name, scan)
         regions = base / derivative_path(name, scan, desc=REGIONS_DESC)
         ref = load_nifti(image, what=f"{scan} T2w image")
+        # A map is written after its sidecar: a map present is a scan finished.
         if overwrite or not dseg.is_file():
-            _save_like(segment_image(seg, image, overlap=overlap, device=device,
-                                     precision=precision), ref, dseg)
+            labels = segment_image(seg, image, overlap=overlap, device=device,
+                                   precision=precision)
             write_sidecar(dseg, Sources=_source_uri(image, root),
                           Description=f"7 tissue classes predicted by {seg.source.name}",
                           Manual=False)
+            _save_like(labels, ref, dseg)
         if parc is not None and (overwrite or not regions.is_file()):
-            _save_like(parcellate(parc, dseg, overlap=overlap, device=device,
-                                  precision=precision), ref, regions)
+            parcels = parcellate(parc, dseg, overlap=overlap, device=device,
+                                 precision=precision)
             write_sidecar(regions, Sources=_source_uri(dseg, folder, ""),
                           Description=f"11 cortical regions of the predicted cortical GM, by "
                                       f"{parc.source.name}", Manual=False)
+            _save_like(parcels, ref, regions)
         written.append(dseg)
     return written
 
@@ -374,7 +385,8 @@ def parcellate_cohort(
     name = method_name(method)
     parc = load_segmenter(parcellation, label_scheme="regions11", in_channels=1)
     base = Path(out)
-    scans = scans_of(read_scans(data)[0])
+    table, source = read_scans(data)
+    scans = scans_of(check_participants(table, source=source, required=("participant_id",)))
     given = find_study_files(data, scans).labels.get(name, {})
     folder = dataset_root(base, name)
     written = []
@@ -387,11 +399,12 @@ def parcellate_cohort(
         regions = base / derivative_path(name, scan, desc=REGIONS_DESC)
         if overwrite or not regions.is_file():
             ref = load_nifti(tissue, what=f"{scan} tissue map")
-            _save_like(parcellate(parc, tissue, overlap=overlap, device=device,
-                                  precision=precision), ref, regions)
+            parcels = parcellate(parc, tissue, overlap=overlap, device=device,
+                                 precision=precision)
             write_sidecar(regions, Sources=_source_uri(tissue, Path(data)),
                           Description=f"11 cortical regions by {parc.source.name}",
                           Manual=False)
+            _save_like(parcels, ref, regions)
         written.append(regions)
     if not (folder / "dataset_description.json").is_file():
         write_dataset_description(

@@ -27,15 +27,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Preprocess the study and write its participants table (with a split if asked)."""
     from harmonstats.io import read_table, write_table
-    from harmonstats.layout import PARTICIPANTS, canonical_ids, sessions_path
+    from harmonstats.layout import PARTICIPANTS, check_participants, sessions_path
     from harmonstats.models.preprocess import preprocess_study, stratified_split
 
     data, out = Path(args.data), Path(args.out)
+    table_path = data / PARTICIPANTS
+    # The table is checked before any scan is preprocessed (and anything written).
+    table = (check_participants(read_table(table_path), source=table_path.name,
+                                required=("participant_id",))
+             if table_path.is_file() else None)
+    if table is None and args.split:
+        raise FileNotFoundError(f"--split needs {table_path}")
     done = preprocess_study(data, out, spacing=args.spacing, template=args.template,
                             mask_desc=args.mask_desc, progress=not args.no_progress)
-    table_path = data / PARTICIPANTS
-    if table_path.is_file():
-        table = canonical_ids(read_table(table_path), source=str(table_path))
+    if table is not None:
         if args.split:
             table = stratified_split(table, seed=args.seed)
         write_table(table, out / PARTICIPANTS, {
@@ -45,7 +50,5 @@ def run(args: argparse.Namespace) -> int:
                 if (data / sessions).is_file():
                     (out / sessions).parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(data / sessions, out / sessions)
-    elif args.split:
-        raise FileNotFoundError(f"--split needs {table_path}")
     print(f"{len(done)} scans preprocessed")
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from harmonstats.errors import InputError
+
 __all__ = ["add_arguments", "run"]
 
 
@@ -38,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     device = str(resolve_device(args.device))
     if load_segmenter(args.model).metadata.label_scheme == "regions11":
         if args.method is None:
-            raise ValueError("a parcellation model needs --method (whose tissue maps to split)")
+            raise InputError("a parcellation model needs --method (whose tissue maps to split)")
         done = parcellate_cohort(args.model, args.data, args.out, method=args.method,
                                  overlap=args.overlap, device=device,
                                  precision=args.precision, progress=not args.no_progress,

@@ -12,8 +12,17 @@ import torch
 import torchio as tio
 from torch.utils.data import Dataset
 
-from harmonstats.labels import get_scheme
-from harmonstats.layout import PARTICIPANTS, Scan, find_study_files, read_scans, scans_of
+from harmonstats.cohort import check_scan_files
+from harmonstats.errors import InputError
+from harmonstats.labels import LabelScheme, get_scheme
+from harmonstats.layout import (
+    PARTICIPANTS,
+    Scan,
+    check_participants,
+    find_study_files,
+    read_scans,
+    scans_of,
+)
 from harmonstats.models.augment import sample_seed, seeded_apply
 
 __all__ = [
@@ -65,14 +74,13 @@ def find_volumes(
     ------
     FileNotFoundError
         If the table or a scan's T2w image is missing.
-    ValueError
-        If the table lacks ``participant_id``, ``cohort`` or ``split``.
+    InputError
+        If the table lacks ``participant_id``, ``cohort`` or ``split``, or fails
+        :func:`~harmonstats.layout.check_participants`.
     """
     root = Path(root)
-    table, source = read_scans(root, participants=participants)
-    missing = {"participant_id", "cohort", "split"} - set(table.columns)
-    if missing:
-        raise ValueError(f"{root / source}: missing column(s) {sorted(missing)}")
+    raw, source = read_scans(root, participants=participants)
+    table = check_participants(raw, source=source, required=("participant_id", "cohort", "split"))
     scans = scans_of(table)
     found = find_study_files(root, scans)
     labels = found.labels.get(label_desc, {})
@@ -98,7 +106,7 @@ def normalise_intensity(image: np.ndarray) -> np.ndarray:
     img = np.asarray(image, dtype=np.float32)
     brain = img > 0
     if not brain.any():
-        raise ValueError("image has no voxel above 0: cannot normalise (is it brain-masked?)")
+        raise InputError("image has no voxel above 0: cannot normalise (is it brain-masked?)")
     mean = float(img[brain].mean())
     std = float(img[brain].std()) or 1.0
     z = np.where(brain, (img - mean) / std, (0.0 - mean) / std).astype(np.float32)
@@ -148,18 +156,28 @@ class VolumeDataset(Dataset):
                  label_scheme: str = "tissues7", cache: bool = True) -> None:
         if task not in ("tissue", "parcellation", "image"):
             raise ValueError(f"unknown dataset task {task!r}")
+        scheme = get_scheme(label_scheme, kind="tissue")
+        # Every file is checked before training starts (and writes anything).
         for v in volumes:
-            if task == "tissue" and v.labels is None:
-                raise FileNotFoundError(f"{v.scan}: no training label map")
-            if task == "parcellation" and v.regions is None:
-                raise FileNotFoundError(f"{v.scan}: no region map")
+            files: list[tuple[str, Path, LabelScheme | None]] = []
+            if task == "parcellation":
+                if v.regions is None:
+                    raise FileNotFoundError(f"{v.scan}: no region map")
+                files.append(("region map (study)", v.regions, get_scheme("regions11")))
+            else:
+                files.append(("T2w image", v.image, None))
+            if task == "tissue":
+                if v.labels is None:
+                    raise FileNotFoundError(f"{v.scan}: no training label map")
+                files.append((f"label map ({label_scheme})", v.labels, scheme))
+            check_scan_files(v.scan, files)
         self.volumes = list(volumes)
         self.task = task
         self.spacing = spacing
         self.patch_size = patch_size
         self.augment = augment
         self.seed = seed
-        self.scheme = get_scheme(label_scheme, kind="tissue")
+        self.scheme = scheme
         self.epoch = 0
         self.cache = cache
         self._cache: dict[int, tio.Subject] = {}

@@ -6,6 +6,8 @@ import torch
 from monai.inferers import sliding_window_inference
 from torch import nn
 
+from harmonstats.errors import InputError
+
 __all__ = ["PRECISIONS", "predict_labels", "predict_probabilities", "resolve_precision"]
 
 #: Arithmetic the network may run in at inference: ``auto`` is bfloat16 on CUDA, float32 on CPU.
@@ -24,7 +26,7 @@ def resolve_precision(precision: str, device: torch.device | str) -> str:
         If ``precision`` is not one of :data:`PRECISIONS`.
     """
     if precision not in PRECISIONS:
-        raise ValueError(f"precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+        raise InputError(f"precision {precision!r}: use one of {', '.join(PRECISIONS)}")
     if precision == "auto":
         return "bf16" if torch.device(device).type == "cuda" else "fp32"
     return precision

@@ -20,6 +20,7 @@ import torch
 import torchio as tio
 from tqdm import tqdm
 
+from harmonstats.errors import InputError
 from harmonstats.io import load_nifti, save_nifti, write_json
 from harmonstats.layout import DERIVATIVES, find_images, raw_path
 from harmonstats.models.data import NORMALISATION, image_of
@@ -66,13 +67,13 @@ def stratified_split(
     """
     frac = np.asarray(fractions, dtype=float)
     if frac.shape != (3,) or (frac < 0).any() or not np.isclose(frac.sum(), 1.0):
-        raise ValueError(f"fractions must be three non-negative numbers summing to 1: {fractions}")
+        raise InputError(f"fractions must be three non-negative numbers summing to 1: {fractions}")
     for col in ["participant_id", by] + ([within] if within else []):
         if col not in participants.columns:
-            raise ValueError(f"participants table has no column {col!r}")
+            raise InputError(f"participants table has no column {col!r}")
     if participants[by].isna().any():
         bad = participants.loc[participants[by].isna(), "participant_id"].tolist()
-        raise ValueError(f"column {by!r} is missing for participant(s) {bad[:10]}")
+        raise InputError(f"column {by!r} is missing for participant(s) {bad[:10]}")
     rng = np.random.default_rng(seed)
     block = round(1.0 / frac[frac > 0].min())
     names = np.array(["train", "val", "test"])

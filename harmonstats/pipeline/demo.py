@@ -15,16 +15,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from harmonstats.analysis.config import BatteryConfig
-from harmonstats.cohort import Cohort
+from harmonstats.cohort import Cohort, check_images
 from harmonstats.fingerprint import source_fingerprint
 from harmonstats.io import write_json
 from harmonstats.pipeline.run import StudyRun
-from harmonstats.pipeline.segment import (
-    SegmentPlan,
-    check_images,
-    demo_models,
-    demo_models_folder,
-)
+from harmonstats.pipeline.segment import SegmentPlan, demo_models, demo_models_folder
 
 __all__ = ["DEMO", "QUICK", "DemoParameters", "demo_run", "demo_study"]
 
@@ -122,20 +117,24 @@ def demo_run(root: str | os.PathLike[str], params: DemoParameters, *, jobs: int,
     on PMA at scan (caliper 0.5 pooled SD) and adjusts every model for GA.
     """
     root = Path(root)
-    cohort = Cohort.from_bids(root)
     models, parcellation = demo_models(models_folder)
     if quick:
         # The quick demo (for tests) applies the comparator and the paper's harmonised model
         # only, and keeps the study's regions: a third of the network time.
         models = {k: v for k, v in models.items() if k in ("baseline", "image_aug")}
         parcellation = None
+    # The models' outputs of an earlier, interrupted run are the segment stage's to finish:
+    # the study is loaded without them, and with them once they are all written.
+    given = [m for m in Cohort.from_bids(root, check=False).methods if m not in models]
+    cohort = Cohort.from_bids(root, methods=given)
     plan = None
     if models:
         images = {s: Path(str(cohort.image_path(s))) for s in cohort.scans}
         check_images(images)
         plan = SegmentPlan(models=models, images=images, out=root, parcellation=parcellation,
-                           device="auto", load_cohort=lambda: Cohort.from_bids(root),
-                           source_root=root)
+                           device="auto", source_root=root,
+                           load_cohort=lambda: Cohort.from_bids(root,
+                                                                methods=[*given, *models]))
     battery = BatteryConfig.model_validate({
         "reference": "source",
         "seed": params.seed,

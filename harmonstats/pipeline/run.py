@@ -23,6 +23,7 @@ import pandas as pd
 from harmonstats.analysis.battery import run_battery
 from harmonstats.analysis.config import BatteryConfig
 from harmonstats.cohort import Cohort
+from harmonstats.errors import InputError
 from harmonstats.pipeline.segment import SegmentPlan, model_summaries, run_segmentation
 from harmonstats.report.assemble import assemble_report
 from harmonstats.report.figureplan import draw_figures
@@ -41,15 +42,18 @@ class Progress:
         self.stages: list[dict[str, Any]] = []
 
     @contextmanager
-    def stage(self, name: str) -> Iterator[dict[str, Any]]:
+    def stage(self, name: str, *, announce: bool = True) -> Iterator[dict[str, Any]]:
         """Time a stage; the yielded dict takes a ``note`` shown after the time.
 
         Warnings raised during the stage are collected (not printed one by one): the stage
-        prints their count and the report lists each distinct one.
+        prints their count and the report lists each distinct one. With ``announce`` False
+        only the stage's end is printed (a quick stage whose input error should be the only
+        line printed).
         """
         self.done += 1
         record: dict[str, Any] = {"stage": name, "seconds": 0.0, "note": "", "warnings": []}
-        print(f"[{self.done}/{self.total}] {name} ...", file=self.stream, flush=True)
+        if announce:
+            print(f"[{self.done}/{self.total}] {name} ...", file=self.stream, flush=True)
         start = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -172,7 +176,7 @@ def run_report(
                           f"subjects" + (", parcellated" if run.segment.parcellation else ""))
     cohort = run.cohort
     if cohort is None:
-        raise ValueError("the study has no label maps to measure")
+        raise InputError("the study has no label maps to measure")
     with progress.stage("measure") as st:
         measures = measure_cohort(cohort, thickness=run.thickness, reference=run.ground_truth,
                                   jobs=run.jobs, progress=show_bars)

@@ -10,7 +10,7 @@ the same.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -18,7 +18,7 @@ from pathlib import Path
 from harmonstats.cohort import Cohort
 from harmonstats.layout import Scan
 
-__all__ = ["DEMO_MODEL_NAMES", "SegmentPlan", "check_images", "demo_models",
+__all__ = ["DEMO_MODEL_NAMES", "SegmentPlan", "demo_models",
            "demo_models_folder", "model_summaries", "run_segmentation"]
 
 #: The six domain-adaptation models of the paper, in the order the report lists them.
@@ -97,13 +97,6 @@ def demo_models(folder: str | os.PathLike[str] | None = None
              if (where / f"{name}.pt").is_file()}
     parcellation = where / "parcellation.pt"
     return found, parcellation if parcellation.is_file() else None
-
-
-def check_images(images: Mapping[Scan, Path]) -> None:
-    """Raise FileNotFoundError naming the first scan whose T2w image is missing."""
-    for scan, path in images.items():
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"{scan}: T2w image to segment not found: {path}")
 
 
 def model_summaries(plan: SegmentPlan) -> dict[str, str]:

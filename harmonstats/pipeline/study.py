@@ -13,18 +13,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from harmonstats.cohort import Cohort, check_participants
+from harmonstats.cohort import Cohort, check_images
 from harmonstats.config import StudyConfig, load_study_config
+from harmonstats.errors import InputError
 from harmonstats.layout import (
     REGIONS_DESC,
     Scan,
+    check_participants,
     derivative_path,
     expand_paths,
     read_scans,
     scans_of,
 )
 from harmonstats.pipeline.run import StudyRun
-from harmonstats.pipeline.segment import SegmentPlan, check_images
+from harmonstats.pipeline.segment import SegmentPlan
 
 __all__ = ["read_participants", "study_run"]
 
@@ -44,27 +46,27 @@ def read_participants(config: StudyConfig, base: str | os.PathLike[str]) -> tupl
     ValueError
         If a column named in ``participants.columns`` is in neither table (see
         :func:`harmonstats.layout.read_scans`), a required column is missing, or the table
-        fails :func:`harmonstats.cohort.check_participants`.
+        fails :func:`harmonstats.layout.check_participants`.
     """
     path = config.resolve(config.participants.table, base)
     root = config.resolve(".", base)
     mapping = config.participants.columns
-    raw, _ = read_scans(root, participants=path, sessions=config.participants.sessions,
-                        columns=mapping)
-    table = check_participants(raw, source=path.name)
+    raw, source = read_scans(root, participants=path, sessions=config.participants.sessions,
+                             columns=mapping)
+    table = check_participants(raw, source=source)
     cohorts = sorted(table["cohort"].unique())
     include = config.cohorts.include
     if include is not None:
         unknown = [c for c in include if c not in cohorts]
         if unknown:
-            raise ValueError(f"{path.name}: cohorts.include names cohort(s) {unknown} not in "
+            raise InputError(f"{path.name}: cohorts.include names cohort(s) {unknown} not in "
                              f"the table; it has {cohorts}")
         table = table[table["cohort"].isin(include)].reset_index(drop=True)
     if config.cohorts.reference not in cohorts:
-        raise ValueError(f"{path.name}: reference cohort {config.cohorts.reference!r} not in "
+        raise InputError(f"{path.name}: reference cohort {config.cohorts.reference!r} not in "
                          f"the table; it has {cohorts}")
     if table["cohort"].nunique() < 2:
-        raise ValueError(f"{path.name}: need at least two cohorts to compare, found "
+        raise InputError(f"{path.name}: need at least two cohorts to compare, found "
                          f"{sorted(table['cohort'].unique())}")
     return table, path
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harmonstats.errors import InputError
+
 __all__ = ["Folding", "SulcalPattern", "draw_sulci", "smoothstep"]
 
 _TABLE = 64
@@ -61,16 +63,16 @@ class Folding:
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.touching < 1.0:
-            raise ValueError(f"touching must be in [0, 1), got {self.touching!r}")
+            raise InputError(f"touching must be in [0, 1), got {self.touching!r}")
         if not 0.0 <= self.crown_fundus < 1.0:
-            raise ValueError(f"crown_fundus must be in [0, 1), got {self.crown_fundus!r}")
+            raise InputError(f"crown_fundus must be in [0, 1), got {self.crown_fundus!r}")
         if not 0.0 <= self.thickness_sd <= 0.3:
-            raise ValueError(f"thickness_sd must be in [0, 0.3] mm, got {self.thickness_sd!r}")
+            raise InputError(f"thickness_sd must be in [0, 0.3] mm, got {self.thickness_sd!r}")
         low, high = self.gap
         if not 0.0 < low <= high:
-            raise ValueError(f"gap must be (low, high) with 0 < low <= high mm, got {self.gap!r}")
+            raise InputError(f"gap must be (low, high) with 0 < low <= high mm, got {self.gap!r}")
         if not self.core > 0.0:
-            raise ValueError(f"core must be > 0 mm, got {self.core!r}")
+            raise InputError(f"core must be > 0 mm, got {self.core!r}")
 
 
 def smoothstep(x: np.ndarray) -> np.ndarray:

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harmonstats.errors import InputError
 from harmonstats.synth.folding import Folding, SulcalPattern, draw_sulci, smoothstep
 
 __all__ = ["FOV_REFERENCE", "FOV_SCALE", "REAL_SEMI_AXES", "BrainGeometry", "draw_geometry",
@@ -368,7 +369,7 @@ def draw_geometry(
         How the cortex folds (default :class:`Folding`).
     """
     if size not in ("fov", "real"):
-        raise ValueError(f"size must be 'fov' or 'real', got {size!r}")
+        raise InputError(f"size must be 'fov' or 'real', got {size!r}")
     folding = folding or Folding()
     thickness = np.asarray(thickness, dtype=float)
     real = size == "real"

@@ -45,6 +45,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
+from harmonstats.errors import InputError
 from harmonstats.io import atomic_path, save_nifti, write_table
 from harmonstats.labels import TISSUES
 from harmonstats.layout import Scan, dataset_root, derivative_path, raw_path, sessions_path
@@ -111,13 +112,13 @@ def _check_count(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
+        raise InputError(f"{name} must be >= 1, got {value}")
     return int(value)
 
 
 def _prepare_folder(out: Path, overwrite: bool) -> None:
     if out.exists() and not out.is_dir():
-        raise ValueError(f"output {out} exists and is not a folder")
+        raise InputError(f"output {out} exists and is not a folder")
     if not out.exists():
         return
     ours = [out / f for f in _OUR_FILES if (out / f).exists()]
@@ -125,7 +126,7 @@ def _prepare_folder(out: Path, overwrite: bool) -> None:
     if not ours and not subjects:
         return
     if not overwrite:
-        raise ValueError(
+        raise InputError(
             f"{out} already holds a study ({len(subjects)} sub-* folders); refusing to write "
             "over it: choose another folder or pass overwrite=True (--overwrite)"
         )
@@ -270,12 +271,12 @@ def synthesize_study(
     shape, spacing = check_grid(shape, spacing)
     jobs = _check_count("jobs", jobs)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     if size not in ("fov", "real"):
-        raise ValueError(f"size must be 'fov' or 'real', got {size!r}")
+        raise InputError(f"size must be 'fov' or 'real', got {size!r}")
     folding = folding or Folding()
     if not 0.0 <= rescanned <= 1.0:
-        raise ValueError(f"rescanned must lie in [0, 1], got {rescanned!r}")
+        raise InputError(f"rescanned must lie in [0, 1], got {rescanned!r}")
     out = Path(out)
     _prepare_folder(out, overwrite)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harmonstats.errors import InputError
 from harmonstats.labels import TISSUES
 from harmonstats.synth.acquisition import DOMAINS, acquire, original_labels
 from harmonstats.synth.anatomy import build_anatomy
@@ -65,15 +66,15 @@ class SubjectSpec:
 
     def __post_init__(self) -> None:
         if self.cohort not in DOMAINS:
-            raise ValueError(f"subject {self.participant_id}: cohort must be one of "
+            raise InputError(f"subject {self.participant_id}: cohort must be one of "
                              f"{sorted(DOMAINS)}, got {self.cohort!r}")
         if self.sex not in ("F", "M"):
-            raise ValueError(f"subject {self.participant_id}: sex must be 'F' or 'M', "
+            raise InputError(f"subject {self.participant_id}: sex must be 'F' or 'M', "
                              f"got {self.sex!r}")
         for name in ("ga_birth", "pma_scan"):
             value = getattr(self, name)
             if not (np.isfinite(value) and 20.0 <= value <= 50.0):
-                raise ValueError(f"subject {self.participant_id}: {name} must be between 20 and "
+                raise InputError(f"subject {self.participant_id}: {name} must be between 20 and "
                                  f"50 weeks, got {value!r}")
 
 
@@ -128,20 +129,20 @@ def check_grid(shape: object, spacing: object) -> tuple[tuple[int, int, int], fl
     """
     sides = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
     if len(sides) not in (1, 3):
-        raise ValueError(f"shape must be one number of voxels or three, got {shape!r}")
+        raise InputError(f"shape must be one number of voxels or three, got {shape!r}")
     for n in sides:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
             raise TypeError(f"shape must be an integer number of voxels, got {shape!r}")
         if n < 32:
-            raise ValueError(f"shape must be >= 32 voxels, got {shape!r}")
+            raise InputError(f"shape must be >= 32 voxels, got {shape!r}")
     if isinstance(spacing, bool) or not isinstance(spacing, (int, float, np.number)):
         raise TypeError(f"spacing must be a number of mm, got {spacing!r}")
     if not (np.isfinite(spacing) and spacing > 0):
-        raise ValueError(f"spacing must be a positive number of mm, got {spacing!r}")
+        raise InputError(f"spacing must be a positive number of mm, got {spacing!r}")
     grid = tuple(int(n) for n in sides) * (3 if len(sides) == 1 else 1)
     fov = min(grid) * float(spacing)
     if fov < MIN_FOV_MM:
-        raise ValueError(
+        raise InputError(
             f"shape {shape} at spacing {spacing} mm gives a {fov:g} mm field of view; the brain "
             f"keeps a real-size cortex and needs >= {MIN_FOV_MM:g} mm: use spacing >= "
             f"{MIN_FOV_MM / min(grid):.3g} mm or shape >= {int(np.ceil(MIN_FOV_MM / spacing))}"
@@ -165,7 +166,7 @@ def _check_fits(box: tuple[np.ndarray, np.ndarray], shape: tuple[int, int, int],
     fov = np.asarray(shape) * spacing
     need = 2.0 * (np.abs(centre) + half)
     if np.any(need > fov):
-        raise ValueError(
+        raise InputError(
             f"subject {who}: a real-size cerebrum needs a field of view of "
             f"{' x '.join(f'{v:.0f}' for v in need)} mm, the grid {shape} at {spacing:g} mm "
             f"gives {' x '.join(f'{v:.0f}' for v in fov)} mm: use a larger shape"

@@ -29,7 +29,7 @@ def _sessions(n: int = 30, seed: int = 0, offset: float = 0.2) -> tuple[pd.DataF
     intercept = rng.normal(0, 0.15, 2 * n)
     parts, meas = [], []
     for s, session in enumerate(("ses-1", "ses-2")):
-        pma = rng.uniform(37, 45, 2 * n)
+        pma = np.maximum(rng.uniform(37, 45, 2 * n), ga)  # no scan before birth
         parts.append(pd.DataFrame({"participant_id": ids, "session_id": session,
                                    "cohort": cohort, "ga_birth": ga, "pma_scan": pma,
                                    "sex": sex}))

@@ -35,7 +35,7 @@ def _study(root: Path) -> list[Scan]:
 def test_sessions_tables_give_one_row_per_scan(tmp_path):
     scans = _study(tmp_path)
     table, source = read_scans(tmp_path)
-    assert source == "participants.tsv"
+    assert source == "participants.tsv with the sessions tables"
     assert scans_of(table) == scans
     assert table["pma_scan"].tolist() == [35.0, 41.5, 41.0]  # the session's value wins
     assert table["participant_id"].tolist() == ["sub-a1", "sub-a1", "sub-a2"]

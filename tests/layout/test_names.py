@@ -35,12 +35,18 @@ def test_participant_ids_are_accepted_with_or_without_prefix(given, label, bids)
     assert participant_id(bids) == bids
 
 
-@pytest.mark.parametrize("bad", ["", "sub-", "a_b", "a-b", "../x", "a b", "é1", "x" * 65,
+@pytest.mark.parametrize("bad", ["sub-", "a_b", "a-b", "../x", "a b", "é1", "x" * 65,
                                  "sub-sub-1", "a.b"])
 def test_unsafe_participant_ids_are_refused_in_one_line(bad):
     with pytest.raises(ValueError, match=r"participant ID .* is not allowed") as info:
         subject_label(bad)
     assert "\n" not in str(info.value) and len(str(info.value)) < 250
+
+
+@pytest.mark.parametrize("missing", ["", None, float("nan"), "n/a"])
+def test_missing_participant_ids_are_refused(missing):
+    with pytest.raises(ValueError, match=r"^participant ID is missing$"):
+        subject_label(missing)
 
 
 @pytest.mark.parametrize(("given", "want"), [
@@ -96,5 +102,5 @@ def test_canonical_ids_keep_missing_sessions_and_name_the_bad_id():
     out = canonical_ids(table)
     assert out["participant_id"].tolist() == ["sub-a1", "sub-a2", "sub-a3"]
     assert out["session_id"].iloc[0] == "ses-1" and pd.isna(out["session_id"].iloc[1])
-    with pytest.raises(ValueError, match=r"p.tsv: column 'participant_id': .*'a/b'"):
+    with pytest.raises(ValueError, match=r"p.tsv: row \d+: column 'participant_id': .*'a/b'"):
         canonical_ids(pd.DataFrame({"participant_id": ["a/b"]}), source="p.tsv")

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from kill import command, kill_midway
 from measures_helpers import SPACING, SUBJECTS
 
 from harmonstats.cli import main
@@ -201,10 +202,6 @@ def test_warnings_of_one_kind_are_grouped_and_name_the_subjects():
 @pytest.mark.slow
 def test_resume_after_kill(tmp_path: Path) -> None:
     """SIGKILL a real `harmonstats measure` midway: the rerun recomputes only what was not done."""
-    import signal
-    import subprocess
-    import sys
-    import time
     import warnings
 
     from harmonstats.synth import synthesize_study
@@ -213,21 +210,15 @@ def test_resume_after_kill(tmp_path: Path) -> None:
                              seed=1, progress=False)
     cache = tmp_path / "cache"
     out = tmp_path / "measures.tsv"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harmonstats", "measure", str(study), "--methods",
-         "original,truth", "--jobs", "1", "--cache", str(cache), "--out", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     def finished() -> int:
         # a kill can leave a writer's temporary file (hidden, '.<name>.tmp.json'): not a result
         return sum(not p.name.startswith(".") for p in cache.rglob("*.json"))
 
-    deadline = time.monotonic() + 120
-    while finished() < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    kill_midway(command("measure", str(study), "--methods", "original,truth", "--jobs", "1",
+                        "--cache", str(cache), "--out", str(out)),
+                ready=lambda: finished() >= 2)
     done = finished()
-    assert proc.returncode == -signal.SIGKILL
     assert 2 <= done < 24, "the run must be killed midway"
     assert not out.exists()  # no half-written table
     with warnings.catch_warnings():

@@ -132,7 +132,7 @@ def test_metadata_is_read_through_typed_accessors(tmp_path: Path) -> None:
     assert exported.epochs_run == 0 and exported.extra["exported_from"] == "m.pt"
     raw = checkpoint_metadata(cfg)
     for key, value, message in (("spacing_mm", None, "lacks 'spacing_mm'"),
-                                ("patch_size", "big", "'patch_size' is 'big', not a int")):
+                                ("patch_size", "big", "'patch_size' is 'big', not of type int")):
         bad = {k: v for k, v in raw.items() if k != key}
         if value is not None:
             bad[key] = value

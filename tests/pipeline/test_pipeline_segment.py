@@ -8,32 +8,18 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
-import torch
-from study_files import ANAT, study_config, write_study, write_yaml
+from study_files import ANAT, study_config, write_checkpoint, write_study, write_yaml
 
 from harmonstats.config import load_study_config
-from harmonstats.models.checkpoint import save_checkpoint
-from harmonstats.models.config import load_config
-from harmonstats.models.networks import build_segmenter
-from harmonstats.models.train import checkpoint_metadata
 from harmonstats.pipeline.segment import DEMO_MODEL_NAMES, demo_models, run_segmentation
 from harmonstats.pipeline.study import study_run
-
-SMALL = {"network": {"channels": [4, 8, 16, 32, 64]}, "data": {"patch_size": 32}}
-
-
-def _checkpoint(path: Path, method: str, seed: int = 0) -> Path:
-    cfg = load_config({"name": path.stem, "method": method, **SMALL})
-    torch.manual_seed(seed)
-    return save_checkpoint(path, models={"segmenter": build_segmenter(cfg)},
-                           metadata=checkpoint_metadata(cfg))
 
 
 @pytest.fixture()
 def model_study(tmp_path: Path) -> Path:
     write_study(tmp_path / "study", n_per_cohort=3)
-    _checkpoint(tmp_path / "net.pt", "baseline")
-    _checkpoint(tmp_path / "parc.pt", "parcellation")
+    write_checkpoint(tmp_path / "net.pt", "baseline")
+    write_checkpoint(tmp_path / "parc.pt", "parcellation")
     config = study_config(
         methods={"original": {"labels": f"{ANAT}_desc-original_dseg.nii.gz"},
                  "net": {"checkpoint": "../net.pt"}},
@@ -73,7 +59,7 @@ def test_finished_subjects_are_kept_and_a_new_checkpoint_redoes_them(model_study
     stamps = [m.stat().st_mtime_ns for m in maps]
     run_segmentation(run.segment)
     assert [m.stat().st_mtime_ns for m in maps] == stamps
-    _checkpoint(model_study.parent / "net.pt", "baseline", seed=1)
+    write_checkpoint(model_study.parent / "net.pt", "baseline", seed=1)
     run_segmentation(study_run(model_study).segment)  # type: ignore[arg-type]
     assert all(m.stat().st_mtime_ns != s for m, s in zip(maps, stamps, strict=True))
 
@@ -109,7 +95,7 @@ def test_missing_checkpoint_names_the_method(model_study: Path) -> None:
 def test_demo_models_lists_what_is_there(tmp_path: Path) -> None:
     assert demo_models(tmp_path) == ({}, None)
     for name in DEMO_MODEL_NAMES[:2]:
-        _checkpoint(tmp_path / f"{name}.pt", "baseline")
+        write_checkpoint(tmp_path / f"{name}.pt", "baseline")
     shutil.copy(tmp_path / "baseline.pt", tmp_path / "parcellation.pt")
     found, parcellation = demo_models(tmp_path)
     assert list(found) == list(DEMO_MODEL_NAMES[:2])

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from harmonstats.errors import InputError
 from harmonstats.labels import REGIONS
 from harmonstats.synth import Folding, SubjectSpec, synthesize_subject
 
@@ -67,7 +68,7 @@ def test_touching_share_follows_its_parameter() -> None:
     ({"core": 0.0}, "core must be"),
 ])
 def test_folding_rejects_bad_values(kwargs, match) -> None:
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InputError, match=match):
         Folding(**kwargs)
 
 
@@ -99,9 +100,9 @@ def test_real_size_brain_is_a_neonate_and_grows_with_age() -> None:
 
 
 def test_real_size_brain_must_fit_the_field() -> None:
-    with pytest.raises(ValueError, match="subject f1: a real-size cerebrum needs a field of view"):
+    with pytest.raises(InputError, match="subject f1: a real-size cerebrum needs a field of view"):
         synthesize_subject(SPEC, shape=64, spacing=0.5, size="real")
-    with pytest.raises(ValueError, match="size must be 'fov' or 'real'"):
+    with pytest.raises(InputError, match="size must be 'fov' or 'real'"):
         synthesize_subject(SPEC, shape=SHAPE, spacing=SPACING, size="large")
 
 
