@@ -2,11 +2,11 @@
 
 For each grid (32^3 at 1 mm, 48^3 at 0.667 mm, 64^3 at 0.5 mm, 96^3 at 0.333 mm: the same 32 mm
 field of view at rising resolution, the brain scaled to it; and a real-size brain in a
-256 x 256 x 200 grid at 0.5 mm) prints the median seconds per subject of ``synthesize_subject``
-(in memory: folded anatomy on the 2x finer grid, labels, true thickness, T2w), of writing its
-files, their sum with the ratio to 64^3, and the peak resident memory of the process that made
-them. Each grid runs in a fresh process (one thread: ``OMP_NUM_THREADS=1``), so its peak memory
-is its own.
+256 x 256 x 200 grid at 0.5 mm) prints the median seconds per subject (wall, and CPU) of
+``synthesize_subject`` (in memory: folded anatomy on the 2x finer grid, labels, true
+thickness, T2w), of writing its files, their sum with the ratio to 64^3, and the peak resident
+memory of the process that made them. Each grid runs in a fresh process (one thread:
+``OMP_NUM_THREADS=1``), so its peak memory is its own.
 
 Usage::
 
@@ -36,14 +36,15 @@ if shape == "real":
     kwargs = {"shape": (256, 256, 200), "spacing": 0.5, "size": "real"}
 else:
     kwargs = {"shape": int(shape), "spacing": 32.0 / int(shape)}
-gen, write = [], []
+gen, cpu, write = [], [], []
 with tempfile.TemporaryDirectory() as tmp:
     for i in range(repeats):
         cohort = "source" if i % 2 == 0 else "target"
         spec = SubjectSpec(f"b{i}", cohort, ga_birth=32.0 + i, pma_scan=41.0, sex="FM"[i % 2])
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         vol = synthesize_subject(spec, seed=i, **kwargs)
         gen.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
         start = time.perf_counter()
         for name, arr in (("T2w", vol.t2w), ("original", vol.original), ("truth", vol.truth),
                           ("regions", vol.regions), ("thickness", vol.thickness_map),
@@ -51,7 +52,8 @@ with tempfile.TemporaryDirectory() as tmp:
             save_nifti(arr, vol.affine, Path(tmp) / f"b{i}_{name}.nii.gz")
         write.append(time.perf_counter() - start)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"generate": float(np.median(gen)), "write": float(np.median(write)),
+print(json.dumps({"generate": float(np.median(gen)), "generate_cpu": float(np.median(cpu)),
+                  "write": float(np.median(write)),
                   "peak_mb": peak, "touching_share": vol.touching_share,
                   "voxels": int(vol.truth.size)}))
 """
@@ -78,14 +80,16 @@ def main() -> int:
             for shape in args.shapes]
     ref = next((r["generate"] + r["write"] for s, r in rows if s == "64"), None)
     print(f"synthetic subject cost, median of {args.repeats} (real size: 1), one thread")
-    print(f"{'grid':>22} {'voxels':>10} {'generate_s':>11} {'write_s':>8} {'total_s':>8} "
+    print(f"{'grid':>22} {'voxels':>10} {'generate_s':>11} {'gen_cpu_s':>10} {'write_s':>8} "
+          f"{'total_s':>8} "
           f"{'vs_64^3':>8} {'peak_MB':>8} {'touching':>9}")
     for shape, r in rows:
         total = r["generate"] + r["write"]
         name = ("256x256x200, 0.5 mm real" if shape == "real"
                 else f"{shape}^3, {FOV_MM / int(shape):.3f} mm")
         ratio = f"{total / ref:8.2f}" if ref else f"{'n/a':>8}"
-        print(f"{name:>22} {r['voxels']:>10} {r['generate']:11.2f} {r['write']:8.2f} "
+        print(f"{name:>22} {r['voxels']:>10} {r['generate']:11.2f} {r['generate_cpu']:10.2f} "
+              f"{r['write']:8.2f} "
               f"{total:8.2f} {ratio} {r['peak_mb']:8.0f} {r['touching_share']:9.1%}")
     return 0
 

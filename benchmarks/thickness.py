@@ -261,19 +261,23 @@ def run_brains(study: Path | None, n_fov: int, n_real: int, seed: int, direct: b
 
 # -- cost at real size -----------------------------------------------------------------------
 _CHILD = """
-import json, resource, sys, time
+import json, sys, time
 import numpy as np
 from harmonstats.measures.laplace import laplace_thickness
 from harmonstats.measures.pbt import pbt_thickness
 labels = np.load(sys.argv[1])
 fn = {"pbt": pbt_thickness, "laplace": laplace_thickness}[sys.argv[2]]
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def hwm():
+    # This process's own peak resident memory (MB). Not ru_maxrss: Linux carries the parent's
+    # peak over into it across exec, so it would report the benchmark's peak, not this one's.
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
+before = hwm()
 cpu, wall = time.process_time(), time.perf_counter()
 out = fn(labels == 2, np.isin(labels, (3, 4, 5, 6)), (0.5, 0.5, 0.5))
 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"cpu_s": cpu, "wall_s": wall, "peak_mb": peak / 1024,
-                  "start_mb": before / 1024, "mean": float(np.nanmean(out[labels == 2]))}))
+print(json.dumps({"cpu_s": cpu, "wall_s": wall, "peak_mb": hwm(), "start_mb": before,
+                  "mean": float(np.nanmean(out[labels == 2]))}))
 """
 
 
@@ -300,7 +304,7 @@ def run_scale(seed: int, laplace: bool, brains: dict[str, np.ndarray] | None = N
               {"shape": REAL_SHAPE, "size": "real"})]
     print("\n== cost: a fresh process measuring one brain (CPU seconds, peak resident memory) ==")
     print(f"{'grid':<44} {'voxels':>11} {'GM voxels':>10} {'method':<8} {'CPU s':>7} "
-          f"{'wall s':>7} {'peak MB':>8} {'vs 64^3':>8}")
+          f"{'wall s':>7} {'peak MB':>8} {'start MB':>9} {'vs 64^3':>8}")
     first: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, kind, kwargs in grids:
@@ -315,6 +319,7 @@ def run_scale(seed: int, laplace: bool, brains: dict[str, np.ndarray] | None = N
                 first.setdefault(method, c["cpu_s"])
                 print(f"{name:<44} {labels.size:>11} {int((labels == 2).sum()):>10} "
                       f"{method:<8} {c['cpu_s']:7.1f} {c['wall_s']:7.1f} {c['peak_mb']:8.0f} "
+                      f"{c['start_mb']:9.0f} "
                       f"{c['cpu_s'] / first[method]:7.1f}x", flush=True)
 
 
