@@ -19,21 +19,19 @@ the binary masks give within 0.2 mm; and on the synthetic brains of an earlier g
 between all banks) it lowered DiReCT's bias (+0.60 to +0.19 mm) only by under-estimating away
 from the poles, while its correlation with the true thickness fell (r 0.829 to 0.776).
 
-Where DiReCT and ``laplace`` differ (measured; DiReCT's, not this wrapper's): on 8 synthetic
-folded brains of ``harmonstats.synth`` (64^3 at 0.5 mm, truth label maps) DiReCT comes out
-0.60 mm thicker than the generator's true thickness (``laplace``: -0.01 mm). The excess sits
-(1) on the GM where two banks touch with no CSF voxel between them (31% of the GM, mostly at
-the frontal and occipital poles, where the phantom's cortex caps thin WM tips): there DiReCT,
-whose only outer boundary is the label map's CSF, measures across both banks (+1.29 mm against
-``laplace``, which splits such banks: see :mod:`harmonstats.measures.laplace`); (2) on the
-other pole voxels, next to WM tips of radius <= 0.75 mm (+0.46 mm); on the rest of the cortex
-DiReCT is 0.16 mm thicker. Per-subject numbers: ``benchmarks/thickness.py --parts brains``.
+Where DiReCT is wrong (measured; DiReCT's, not this wrapper's; ``benchmarks/thickness.py``,
+figures in the README): its only outer boundary is the label map's CSF, so where two banks
+touch with no CSF voxel between them it measures across both. On the closed-form cases of
+:mod:`harmonstats.measures.phantoms` at 0.5 mm it reads a fold closed along its whole length
++0.63 to +0.85 mm thick on average and a shell with a closed slit +0.30 to +0.32 mm, while two
+flat banks pressed together read 0.24 mm thin; on a ribbon thickening linearly it is 0.11 mm
+low. On the folded synthetic brains (touching banks, per-voxel truth) see the README.
 
-Checked and ruled out: DiReCT leaves no GM voxel at 0 on these brains (a 0 would count in the
-means); its thickness prior (10 mm) never binds (maximum 4.9 mm on the two brains mapped); all
-45 iterations run (this build's convergence threshold is 0); the fissure and the sulci hold
-CSF in the label map and no GM touches the background; the cerebellum never touches the cortex,
-and deep GM and brainstem touch under 10% of the GM voxels that touch the WM side. DiReCT is
+Checked and ruled out, on the earlier generator's brains (CSF in every sulcus): DiReCT left no
+GM voxel at 0 (a 0 would count in the means); its thickness prior (10 mm) never bound (maximum
+4.9 mm on the two brains mapped); all 45 iterations ran (this build's convergence threshold is
+0); no GM touched the background; the cerebellum never touched the cortex,
+and deep GM and brainstem touched under 10% of the GM voxels that touch the WM side. DiReCT is
 also unreliable next to WM thinner than its own smoothing scales (1 mm for the WM-probability
 gradient): a flat WM sheet 0.5-1.5 mm wide under 2 mm of GM gives 0.9-1.9 mm, a WM ball or
 rod of radius 0.5-1 mm 1.1-1.7 mm.
