@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 __all__ = [
     "AugmentConfig",
+    "ComputeConfig",
     "DataConfig",
     "DiscriminatorConfig",
     "NetworkConfig",
@@ -34,6 +35,34 @@ class NetworkConfig(_Strict):
     upsample: Literal["transposed", "trilinear"] = "transposed"
     half_first: bool = False
     negative_slope: float = Field(default=0.2, ge=0.0)
+    encoder_units: tuple[int, ...] | None = Field(
+        default=None, description="convolution units per encoder level, shallowest first, the "
+                                  "last the centre; 2 each when unset (authors: 2, 1, 1, 1, 2)")
+    decoder_units: tuple[int, ...] | None = Field(
+        default=None, description="convolution units per decoder level, shallowest first; 2 "
+                                  "each when unset (authors: 2, 1, 1, 1)")
+
+    @model_validator(mode="after")
+    def _check_units(self) -> NetworkConfig:
+        n = len(self.channels)
+        for key, units, want in (("encoder_units", self.encoder_units, n),
+                                 ("decoder_units", self.decoder_units, n - 1)):
+            if units is not None and (len(units) != want or min(units) < 1):
+                raise ValueError(f"network.{key} {list(units)}: need {want} values >= 1, one "
+                                 f"per level of channels {list(self.channels)}")
+        return self
+
+
+class ComputeConfig(_Strict):
+    """How the arithmetic runs (speed, not results: see ``benchmarks/models.py``)."""
+
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        default="auto", description="bf16 = mixed precision; auto: bf16 on CUDA and on a CPU "
+                                    "with native bfloat16 (AVX512-BF16, AMX), else fp32")
+    channels_last: bool = Field(default=False, description="channels-last 3D memory layout")
+    optimizer: Literal["fused", "foreach", "loop"] = Field(
+        default="fused", description="Adam's update kernel (same numbers up to rounding)")
+    compile: bool = Field(default=False, description="torch.compile the networks")
 
 
 class DiscriminatorConfig(_Strict):
@@ -115,6 +144,7 @@ class TrainConfig(_Strict):
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
     data: DataConfig = Field(default_factory=DataConfig)
     optim: OptimConfig = Field(default_factory=OptimConfig)
+    compute: ComputeConfig = Field(default_factory=ComputeConfig)
     seg_ce_weight: float = Field(
         default=0.0, ge=0.0, description="cross-entropy added to the GDL (0: the paper's GDL)"
     )

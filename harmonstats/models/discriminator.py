@@ -58,7 +58,7 @@ class PatchDiscriminator3D(nn.Module):
                 f"invalid PatchDiscriminator3D sizes: kernel_size={kernel_size}, "
                 f"in_channels={in_channels}, out_channels={out_channels}"
             )
-        pad = 1 if kernel_size in (3, 4) else kernel_size // 2
+        pad = self.padding(kernel_size)
         layers: list[nn.Module] = []
         c_prev = in_channels
         for i, (c, s) in enumerate(zip(channels, strides, strict=True)):
@@ -69,6 +69,11 @@ class PatchDiscriminator3D(nn.Module):
             c_prev = c
         layers.append(nn.Conv3d(c_prev, out_channels, kernel_size, stride=1, padding=pad))
         self.model = nn.Sequential(*layers)
+
+    @staticmethod
+    def padding(kernel_size: int) -> int:
+        """Zero padding of every layer: 1 for kernels 3 and 4 (pix2pix), else ``kernel // 2``."""
+        return 1 if kernel_size in (3, 4) else kernel_size // 2
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the patch (or voxel) map of scores/logits."""

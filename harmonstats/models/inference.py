@@ -6,28 +6,9 @@ import torch
 from monai.inferers import sliding_window_inference
 from torch import nn
 
+from harmonstats.models.compute import PRECISIONS, resolve_precision
+
 __all__ = ["PRECISIONS", "predict_labels", "predict_probabilities", "resolve_precision"]
-
-#: Arithmetic the network may run in at inference: ``auto`` is bfloat16 on CUDA, float32 on CPU.
-PRECISIONS = ("auto", "fp32", "bf16")
-
-
-def resolve_precision(precision: str, device: torch.device | str) -> str:
-    """``fp32`` or ``bf16``: what ``precision`` means on ``device``.
-
-    ``auto`` is bfloat16 on CUDA (mixed precision, as in training) and float32 elsewhere, so that
-    CPU results do not depend on whether the processor has native bfloat16 arithmetic.
-
-    Raises
-    ------
-    ValueError
-        If ``precision`` is not one of :data:`PRECISIONS`.
-    """
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision {precision!r}: use one of {', '.join(PRECISIONS)}")
-    if precision == "auto":
-        return "bf16" if torch.device(device).type == "cuda" else "fp32"
-    return precision
 
 
 def predict_probabilities(model: nn.Module, image: torch.Tensor, *, roi: int, overlap: float = 0.5,

@@ -17,6 +17,13 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from harmonstats.models.compute import (
+    autocast,
+    build_adam,
+    prepare_input,
+    prepare_module,
+    training_precision,
+)
 from harmonstats.models.config import TrainConfig
 from harmonstats.models.discriminator import latent_features
 from harmonstats.models.losses import (
@@ -78,11 +85,13 @@ class Method:
     def __init__(self, cfg: TrainConfig, device: torch.device) -> None:
         self.cfg = cfg
         self.device = device
+        self.precision = training_precision(cfg, device)
         self.gdl = GeneralisedDiceLoss(ce_weight=cfg.seg_ce_weight)
         self.modules: dict[str, nn.Module] = {"segmenter": build_segmenter(cfg).to(device)}
         self.needs_target = cfg.method in ("latent", "image")
-        opt = torch.optim.Adam(self.modules["segmenter"].parameters(), lr=cfg.optim.max_lr,
-                               weight_decay=cfg.optim.weight_decay)
+        compute = cfg.compute
+        opt = build_adam(self.modules["segmenter"].parameters(), compute, lr=cfg.optim.max_lr,
+                         weight_decay=cfg.optim.weight_decay)
         step_up = cfg.optim.step_size_up or max(1, cfg.epochs // 6)
         self.optimizers: dict[str, torch.optim.Optimizer] = {"segmenter": opt}
         self.schedulers: dict[str, torch.optim.lr_scheduler.LRScheduler] = {
@@ -94,14 +103,15 @@ class Method:
         if cfg.method in ("latent", "image"):
             disc = build_discriminator(cfg).to(device)
             self.modules["discriminator"] = disc
-            self.optimizers["discriminator"] = torch.optim.Adam(
-                disc.parameters(), lr=cfg.discriminator.lr, betas=cfg.discriminator.betas,
+            self.optimizers["discriminator"] = build_adam(
+                disc.parameters(), compute, lr=cfg.discriminator.lr,
+                betas=cfg.discriminator.betas,
                 weight_decay=cfg.gen_weight_decay if cfg.method == "image" else 0.0)
         if cfg.method == "image":
             gen = build_generator(cfg).to(device)
             self.modules["generator"] = gen
-            self.optimizers["generator"] = torch.optim.Adam(
-                gen.parameters(), lr=cfg.gen_lr, betas=cfg.discriminator.betas,
+            self.optimizers["generator"] = build_adam(
+                gen.parameters(), compute, lr=cfg.gen_lr, betas=cfg.discriminator.betas,
                 weight_decay=cfg.gen_weight_decay)
         epochs = cfg.epochs
         for name in ("discriminator", "generator"):
@@ -110,10 +120,13 @@ class Method:
                     self.optimizers[name], _LinearDecay(epochs))
 
     def autocast(self) -> contextlib.AbstractContextManager[None]:
-        """Mixed precision (bfloat16) on CUDA, full precision elsewhere."""
-        if self.device.type == "cuda":
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        """Mixed precision (bfloat16) when ``compute.precision`` resolves to it."""
+        return autocast(self.device, self.precision)
+
+    def prepare(self) -> None:
+        """Memory layout and compilation of ``compute`` (after any weights are loaded)."""
+        for module in self.modules.values():
+            prepare_module(module, self.cfg.compute)
 
     def train(self) -> None:
         """Put every network in training mode."""
@@ -148,9 +161,10 @@ class Method:
     def train_step(self, src: dict[str, torch.Tensor], tgt: dict[str, torch.Tensor] | None,
                    epoch: int, rng: np.random.Generator) -> dict[str, float]:
         """One optimisation step; returns the losses by name."""
-        x = src["image"].to(self.device)
+        x = prepare_input(src["image"].to(self.device), self.cfg.compute)
         y = src["label"].to(self.device)
-        xt = tgt["image"].to(self.device) if tgt is not None else None
+        xt = (prepare_input(tgt["image"].to(self.device), self.cfg.compute)
+              if tgt is not None else None)
         if self.cfg.method in ("baseline", "parcellation"):
             return self._segment_step(x, y)
         if xt is None:

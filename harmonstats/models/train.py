@@ -27,7 +27,7 @@ from harmonstats.io import atomic_path, write_table
 from harmonstats.labels import REGIONS, TISSUES
 from harmonstats.models.augment import build_augmentation, sample_seed
 from harmonstats.models.checkpoint import check_compatible, load_checkpoint, save_checkpoint
-from harmonstats.models.config import TrainConfig, load_config
+from harmonstats.models.config import NetworkConfig, TrainConfig, load_config
 from harmonstats.models.data import NORMALISATION, VolumeDataset, find_volumes
 from harmonstats.models.inference import predict_labels
 from harmonstats.models.losses import dice_per_class
@@ -188,6 +188,7 @@ def _train(cfg: TrainConfig, data: Path, out: Path, dev: torch.device, resume: b
         method.load_state_dicts(ckpt["optimizers"])
         start, best = int(ckpt["state"]["epoch"]) + 1, float(ckpt["state"]["best"])
         history = list(ckpt["state"]["history"])
+    method.prepare()
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
         with atomic_path(out / "config.yaml") as tmp:
@@ -274,7 +275,10 @@ def init_modules(modules: dict[str, torch.nn.Module], source: str | os.PathLike[
         raise ValueError(f"{where}: no segmenter weights")
     config = ckpt["metadata"].get("config", {})
     have, want = config.get("network"), metadata["config"]["network"]
-    if have is not None and have != want:
+    # through the config model, so that a checkpoint written before an option existed compares
+    # by the option's default
+    if have is not None and NetworkConfig.model_validate(have) != NetworkConfig.model_validate(
+            want):
         raise ValueError(f"{where}: network {have} differs from this config's {want}")
     names = ["segmenter"]
     if ckpt["metadata"].get("method") == metadata["method"]:
@@ -332,7 +336,8 @@ def _validate_and_save(cfg: TrainConfig, method: Method, ds_val: VolumeDataset,
     for i in range(len(ds_val)):
         item = ds_val[i]
         pred = predict_labels(seg, item["image"], roi=cfg.data.patch_size,
-                              overlap=cfg.sw_overlap, device=method.device)
+                              overlap=cfg.sw_overlap, device=method.device,
+                              precision=method.precision)
         per_class = dice_per_class(pred, item["label"], cfg.out_channels)[1:]
         dices.append(float(np.nanmean(per_class.numpy())))
     row["val_dice"] = float(np.mean(dices))
