@@ -124,21 +124,24 @@ def _save_like(data: np.ndarray, reference: nib.Nifti1Image, path: Path) -> None
 
 
 def segment_image(model: LoadedModel, image: str | os.PathLike[str], *, overlap: float = 0.5,
-                  device: str | torch.device = "cpu", precision: str = "auto") -> np.ndarray:
+                  device: str | torch.device = "cpu", precision: str = "auto",
+                  window: int | None = None) -> np.ndarray:
     """Tissue map (uint8, the input's grid) of one T2w image, prepared exactly as in training.
 
-    ``precision`` is that of :func:`harmonstats.models.inference.predict_probabilities`.
+    ``precision`` and ``window`` (default: the model's training crop) are those of
+    :func:`harmonstats.models.inference.predict_probabilities`.
     """
     subject = prepare_subject(tio.Subject(image=tio.ScalarImage(image)), model.spacing)
     model.network.to(device)
-    labels = predict_labels(model.network, image_of(subject, "image").data, roi=model.roi,
-                            overlap=overlap, device=device, precision=precision)
+    labels = predict_labels(model.network, image_of(subject, "image").data,
+                            roi=window or model.roi, overlap=overlap, device=device,
+                            precision=precision)
     return _to_input_grid(labels, subject, Path(image))
 
 
 def parcellate(model: LoadedModel, tissue_map: str | os.PathLike[str], *, gm_label: int = 2,
                overlap: float = 0.5, device: str | torch.device = "cpu",
-               precision: str = "auto") -> np.ndarray:
+               precision: str = "auto", window: int | None = None) -> np.ndarray:
     """Split the cortical GM of any tissue map (reference or predicted) into the 11 regions.
 
     Every GM voxel gets its most probable region (background excluded); other voxels get 0.
@@ -151,7 +154,7 @@ def parcellate(model: LoadedModel, tissue_map: str | os.PathLike[str], *, gm_lab
         7-tissue label map (NIfTI).
     gm_label : int
         Label of cortical GM in the map.
-    overlap, device, precision
+    overlap, device, precision, window
         As for :func:`segment_image`.
     """
     check_compatible(model.metadata, label_scheme="regions11", where=str(model.source))
@@ -162,8 +165,8 @@ def parcellate(model: LoadedModel, tissue_map: str | os.PathLike[str], *, gm_lab
         tio.Subject(image=mask))
     binary = (image_of(subject, "image").data > 0.5).float()
     model.network.to(device)
-    probs = predict_probabilities(model.network, binary, roi=model.roi, overlap=overlap,
-                                  device=device, precision=precision)
+    probs = predict_probabilities(model.network, binary, roi=window or model.roi,
+                                  overlap=overlap, device=device, precision=precision)
     regions = probs[1:].argmax(0) + 1
     out = _to_input_grid(regions, subject, Path(tissue_map))
     return np.where(gm, out, 0).astype(np.uint8)
@@ -179,6 +182,7 @@ def segment_cohort(
     overlap: float = 0.5,
     device: str = "cpu",
     precision: str = "auto",
+    window: int | None = None,
     progress: bool = True,
     overwrite: bool = False,
 ) -> list[Path]:
@@ -198,6 +202,8 @@ def segment_cohort(
         Parcellation run folder or checkpoint, applied to each predicted cortical GM.
     overlap : float
         Sliding-window overlap.
+    window : int, optional
+        Sliding-window edge in voxels (default: the model's training crop).
     precision : str
         ``auto`` (bfloat16 on CUDA, float32 on CPU), ``fp32`` or ``bf16``.
     device : str
@@ -212,7 +218,8 @@ def segment_cohort(
     """
     return segment_images(model, find_images(data), out, method=method,
                           parcellation=parcellation, overlap=overlap, device=device,
-                          precision=precision, progress=progress, overwrite=overwrite)
+                          precision=precision, window=window, progress=progress,
+                          overwrite=overwrite)
 
 
 def segment_images(
@@ -225,6 +232,7 @@ def segment_images(
     overlap: float = 0.5,
     device: str = "cpu",
     precision: str = "auto",
+    window: int | None = None,
     progress: bool = True,
     overwrite: bool = False,
 ) -> list[Path]:
@@ -232,9 +240,9 @@ def segment_images(
 
     Outputs go to ``out/derivatives/<method>/sub-<id>/anat/`` as in :func:`segment_cohort`.
     A record beside them (``.harmonstats-models.json``) holds the SHA-256 of the checkpoints that
-    made them, the overlap and the precision: subjects already done with the same are skipped,
-    outputs of another checkpoint or setting are redone. Each map is written atomically, so an
-    interrupted run resumes.
+    made them, the window, the overlap and the precision: subjects already done with the same
+    are skipped, outputs of another checkpoint or setting are redone. Each map is written
+    atomically, so an interrupted run resumes.
 
     Returns
     -------
@@ -253,9 +261,10 @@ def segment_images(
     record = {"segmenter": file_sha256(seg.source),
               "parcellation": (file_sha256(parc.source) if parc is not None
                                else previous.get("parcellation")),
-              "overlap": overlap, "precision": resolve_precision(precision, device)}
+              "overlap": overlap, "precision": resolve_precision(precision, device),
+              "window": window or seg.roi}
     redo = any(previous.get(k, record[k]) != record[k]
-               for k in ("segmenter", "overlap", "precision"))
+               for k in ("segmenter", "overlap", "precision", "window"))
     redo_regions = redo or (previous.get("parcellation", record["parcellation"])
                             != record["parcellation"])
     # Outputs of other checkpoints go before the new record is written, so that a run killed
@@ -277,10 +286,10 @@ def segment_images(
         ref = load_nifti(image, what=f"T2w image of subject {pid}")
         if overwrite or not dseg.is_file():
             _save_like(segment_image(seg, image, overlap=overlap, device=device,
-                                     precision=precision), ref, dseg)
+                                     precision=precision, window=window), ref, dseg)
         if parc is not None and (overwrite or not regions.is_file()):
             _save_like(parcellate(parc, dseg, overlap=overlap, device=device,
-                                  precision=precision), ref, regions)
+                                  precision=precision, window=window), ref, regions)
         written.append(dseg)
     return written
 
@@ -294,6 +303,7 @@ def parcellate_cohort(
     overlap: float = 0.5,
     device: str = "cpu",
     precision: str = "auto",
+    window: int | None = None,
     progress: bool = True,
     overwrite: bool = False,
 ) -> list[Path]:
@@ -325,6 +335,6 @@ def parcellate_cohort(
         if overwrite or not regions.is_file():
             ref = load_nifti(tissue, what=f"tissue map of subject {pid}")
             _save_like(parcellate(parc, tissue, overlap=overlap, device=device,
-                                  precision=precision), ref, regions)
+                                  precision=precision, window=window), ref, regions)
         written.append(regions)
     return written

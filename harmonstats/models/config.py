@@ -10,17 +10,20 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
+    "AdversaryConfig",
     "AugmentConfig",
     "ComputeConfig",
     "DataConfig",
     "DiscriminatorConfig",
     "NetworkConfig",
     "OptimConfig",
+    "RandomiseConfig",
+    "SyntheticConfig",
     "TrainConfig",
     "load_config",
 ]
 
-Method = Literal["baseline", "latent", "image", "parcellation"]
+Method = Literal["baseline", "latent", "image", "parcellation", "randomised"]
 
 
 class _Strict(BaseModel):
@@ -77,6 +80,28 @@ class DiscriminatorConfig(_Strict):
     betas: tuple[float, float] = (0.5, 0.999)
 
 
+class AdversaryConfig(_Strict):
+    """What keeps a discriminator from winning outright (``benchmarks/image_adversary.py``).
+
+    With the defaults the discriminator is trained as in the paper. ``real_label`` and
+    ``instance_noise`` apply to the image model's LSGAN; ``spectral_norm`` and ``d_every`` to both
+    adaptation models.
+    """
+
+    real_label: float = Field(
+        default=1.0, gt=0.0, le=1.0,
+        description="LSGAN target of real images in D's loss (one-sided label smoothing: 0.9)")
+    instance_noise: float = Field(
+        default=0.0, ge=0.0, description="SD of Gaussian noise added to every image D sees (real "
+                                         "and generated, in [-1, 1] units), decaying linearly "
+                                         "to 0 over instance_noise_epochs")
+    instance_noise_epochs: int | None = Field(
+        default=None, ge=1, description="epochs of instance-noise decay; the whole run if unset")
+    spectral_norm: bool = Field(
+        default=False, description="spectral normalisation of D's convolutions (Miyato 2018)")
+    d_every: int = Field(default=1, ge=1, description="update D on every n-th step only")
+
+
 class AugmentConfig(_Strict):
     """TorchIO augmentation, drawn anew for every sample."""
 
@@ -94,6 +119,55 @@ class AugmentConfig(_Strict):
     )
 
 
+class RandomiseConfig(_Strict):
+    """The ``randomised`` method: how each training image is drawn from its label map.
+
+    Ranges of uniform draws; see :mod:`harmonstats.models.randomise`.
+    """
+
+    mean_range: tuple[float, float] = Field(
+        default=(0.05, 1.0), description="mean intensity of each tissue, drawn independently")
+    std_range: tuple[float, float] = Field(
+        default=(0.0, 0.1), description="within-tissue SD, drawn per tissue")
+    max_inplane_mm: float = Field(
+        default=1.2, gt=0.0, description="slab thickness of every axis drawn up to this (mm)")
+    max_slice_mm: float = Field(
+        default=3.0, gt=0.0, description="one axis' slab thickness drawn up to this (mm)")
+    thick_slice_p: float = Field(default=0.7, ge=0.0, le=1.0,
+                                 description="probability of a thick-slice axis")
+    min_step_fraction: float = Field(
+        default=0.5, gt=0.0, le=1.0,
+        description="slab spacing / thickness drawn from [this, 1] (below 1: overlapping slabs)")
+    bias_coefficients: float = Field(default=0.5, ge=0.0, description="TorchIO bias field")
+    bias_p: float = Field(default=0.8, ge=0.0, le=1.0)
+    log_gamma: float = Field(default=0.3, ge=0.0, description="gamma = exp(U(-g, g))")
+    max_noise: float = Field(default=0.05, ge=0.0,
+                             description="noise SD drawn from [0, this] (tissue means in [0, 1])")
+    motion_p: float = Field(default=0.2, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> RandomiseConfig:
+        for key in ("mean_range", "std_range"):
+            lo, hi = getattr(self, key)
+            if not 0.0 <= lo <= hi:
+                raise ValueError(f"randomise.{key} {[lo, hi]}: need 0 <= low <= high")
+        return self
+
+
+class SyntheticConfig(_Strict):
+    """Training subjects drawn from the synthetic generator as training goes.
+
+    Instead of the study's training subjects, each refresh draws ``subjects`` new source
+    subjects (and as many target subjects for the adaptation methods) with
+    :func:`harmonstats.synth.synthesize_subject`; validation stays on the study's files.
+    """
+
+    subjects: int = Field(ge=1, description="subjects per cohort in each draw")
+    refresh_epochs: int = Field(default=1, ge=1, description="a new draw every this many epochs")
+    shape: int = Field(default=64, ge=32, description="grid edge of the drawn subjects, voxels")
+    seed: int = Field(default=0, ge=0, description="seed of the draws (with the epoch)")
+
+
 class DataConfig(_Strict):
     """What is read from the study folder and how it is prepared."""
 
@@ -108,6 +182,8 @@ class DataConfig(_Strict):
     cache: bool = Field(default=True, description="keep prepared volumes in memory")
     source_cohort: str = "source"
     target_cohort: str = "target"
+    synthetic: SyntheticConfig | None = Field(
+        default=None, description="train on freshly drawn synthetic subjects (validation: study)")
 
 
 class OptimConfig(_Strict):
@@ -126,8 +202,9 @@ class TrainConfig(_Strict):
     """One model's training run.
 
     ``method`` picks the setup: ``baseline`` (source only, generalised Dice), ``latent``
-    (adversarial DA on decoder features), ``image`` (generator + segmenter + LSGAN discriminator)
-    or ``parcellation`` (cortical GM mask -> 11 regions).
+    (adversarial DA on decoder features), ``image`` (generator + segmenter + LSGAN discriminator),
+    ``randomised`` (source label maps only, each image rendered with random contrast,
+    resolution and artefacts) or ``parcellation`` (cortical GM mask -> 11 regions).
     """
 
     name: str = Field(pattern=r"^[a-z0-9_]+$")
@@ -141,7 +218,9 @@ class TrainConfig(_Strict):
     val_subjects: int | None = Field(default=None, ge=1, description="cap on validation volumes")
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     discriminator: DiscriminatorConfig = Field(default_factory=DiscriminatorConfig)
+    adversary: AdversaryConfig = Field(default_factory=AdversaryConfig)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
+    randomise: RandomiseConfig = Field(default_factory=RandomiseConfig)
     data: DataConfig = Field(default_factory=DataConfig)
     optim: OptimConfig = Field(default_factory=OptimConfig)
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
@@ -193,6 +272,9 @@ class TrainConfig(_Strict):
                 f"data.patch_size {self.data.patch_size} is not divisible by {divisor} "
                 f"(the U-Net has {len(self.network.channels)} levels)"
             )
+        if self.data.synthetic is not None and self.data.label_desc not in ("original", "truth"):
+            raise ValueError(f"data.synthetic draws 'original' or 'truth' labels, not "
+                             f"data.label_desc {self.data.label_desc!r}")
         if self.select == "latent_rule" and self.method != "latent":
             raise ValueError("select: latent_rule applies to method 'latent' only")
         return self

@@ -30,10 +30,14 @@ class PatchDiscriminator3D(nn.Module):
         voxel-wise output keeps that size.
     strides : sequence of int
         Stride of each of the layers; pix2pix: 2, 2, 2, 1. The final convolution has stride 1.
+    spectral_norm : bool
+        Divide every convolution's weight by its largest singular value (one power iteration per
+        step), which bounds how fast the discriminator can sharpen.
 
     References
     ----------
     Isola P. et al. (2017). Image-to-image translation with conditional adversarial networks. CVPR.
+    Miyato T. et al. (2018). Spectral normalization for generative adversarial networks. ICLR.
     """
 
     def __init__(
@@ -44,6 +48,7 @@ class PatchDiscriminator3D(nn.Module):
         *,
         kernel_size: int = 4,
         strides: Sequence[int] = (2, 2, 2, 1),
+        spectral_norm: bool = False,
     ) -> None:
         super().__init__()
         channels = tuple(int(c) for c in channels)
@@ -59,15 +64,19 @@ class PatchDiscriminator3D(nn.Module):
                 f"in_channels={in_channels}, out_channels={out_channels}"
             )
         pad = self.padding(kernel_size)
+        def conv(c_in: int, c_out: int, stride: int) -> nn.Module:
+            layer = nn.Conv3d(c_in, c_out, kernel_size, stride=stride, padding=pad)
+            return nn.utils.parametrizations.spectral_norm(layer) if spectral_norm else layer
+
         layers: list[nn.Module] = []
         c_prev = in_channels
         for i, (c, s) in enumerate(zip(channels, strides, strict=True)):
-            layers.append(nn.Conv3d(c_prev, c, kernel_size, stride=s, padding=pad))
+            layers.append(conv(c_prev, c, s))
             if i > 0:
                 layers.append(nn.InstanceNorm3d(c, affine=False))
             layers.append(nn.LeakyReLU(0.2))
             c_prev = c
-        layers.append(nn.Conv3d(c_prev, out_channels, kernel_size, stride=1, padding=pad))
+        layers.append(conv(c_prev, out_channels, 1))
         self.model = nn.Sequential(*layers)
 
     @staticmethod

@@ -23,7 +23,10 @@ def predict_probabilities(model: nn.Module, image: torch.Tensor, *, roi: int, ov
     image : torch.Tensor
         Prepared image ``(1, *spatial)`` (one channel, any size).
     roi : int
-        Window edge in voxels (the training crop size).
+        Window edge in voxels (e.g. the training crop). Along an axis shorter than ``roi`` the
+        window is the axis rounded up to a multiple of the network's ``divisor`` (if it has
+        one), so a window as large as the image segments it in one pass with no more padding
+        than the network needs.
     overlap : float
         Fraction of overlap between windows.
     device : torch.device or str
@@ -50,9 +53,14 @@ def predict_probabilities(model: nn.Module, image: torch.Tensor, *, roi: int, ov
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=half):
             return torch.softmax(model(window.to(dev)).float(), dim=1)
 
+    divisor = int(getattr(model, "divisor", 1))
+    if roi < 1 or roi % divisor:
+        raise ValueError(f"sliding window {roi}: must be a positive multiple of {divisor} for "
+                         "this network")
+    roi_size = tuple(min(roi, -(-n // divisor) * divisor) for n in image.shape[1:])
     with torch.no_grad():
         probs = sliding_window_inference(
-            image[None].float(), roi_size=(roi,) * 3, sw_batch_size=sw_batch_size,
+            image[None].float(), roi_size=roi_size, sw_batch_size=sw_batch_size,
             predictor=_predict, overlap=overlap, mode="gaussian", sw_device=dev,
             device=torch.device("cpu"))
     return probs[0]

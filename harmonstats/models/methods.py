@@ -100,6 +100,7 @@ class Method:
                 mode=cfg.optim.cycle_mode, cycle_momentum=False)
         }
         self.pool: list[torch.Tensor] = []
+        self.steps = 0
         if cfg.method in ("latent", "image"):
             disc = build_discriminator(cfg).to(device)
             self.modules["discriminator"] = disc
@@ -148,6 +149,7 @@ class Method:
         out: dict[str, object] = {f"opt_{k}": o.state_dict() for k, o in self.optimizers.items()}
         out.update({f"sched_{k}": s.state_dict() for k, s in self.schedulers.items()})
         out["pool"] = [p.cpu() for p in self.pool]
+        out["steps"] = self.steps
         return out
 
     def load_state_dicts(self, states: dict[str, object]) -> None:
@@ -157,6 +159,7 @@ class Method:
         for k, s in self.schedulers.items():
             s.load_state_dict(states[f"sched_{k}"])  # type: ignore[arg-type]
         self.pool = [p.to(self.device) for p in states.get("pool", [])]  # type: ignore[attr-defined]
+        self.steps = int(states.get("steps", 0))  # type: ignore[call-overload]
 
     def train_step(self, src: dict[str, torch.Tensor], tgt: dict[str, torch.Tensor] | None,
                    epoch: int, rng: np.random.Generator) -> dict[str, float]:
@@ -165,7 +168,7 @@ class Method:
         y = src["label"].to(self.device)
         xt = (prepare_input(tgt["image"].to(self.device), self.cfg.compute)
               if tgt is not None else None)
-        if self.cfg.method in ("baseline", "parcellation"):
+        if self.cfg.method in ("baseline", "parcellation", "randomised"):
             return self._segment_step(x, y)
         if xt is None:
             raise ValueError(f"method {self.cfg.method!r} needs target-domain training images")
@@ -189,15 +192,18 @@ class Method:
     def _latent_step(self, x: torch.Tensor, y: torch.Tensor, xt: torch.Tensor,
                      epoch: int) -> dict[str, float]:
         seg, disc = self.modules["segmenter"], self.modules["discriminator"]
+        update_d = self._d_turn()
         self._zero()
         with self.autocast():
             logits, feats_s = seg(x, return_features=True)
             _, feats_t = seg(xt, return_features=True)
             lat_s, lat_t = latent_features(feats_s), latent_features(feats_t)
-            loss_d = 0.5 * (domain_cross_entropy(disc(lat_s.detach()), 0)
-                            + domain_cross_entropy(disc(lat_t.detach()), 1))
-        loss_d.backward()
-        _step(self.optimizers["discriminator"], disc)
+            with torch.set_grad_enabled(update_d):
+                loss_d = 0.5 * (domain_cross_entropy(disc(lat_s.detach()), 0)
+                                + domain_cross_entropy(disc(lat_t.detach()), 1))
+        if update_d:
+            loss_d.backward()
+            _step(self.optimizers["discriminator"], disc)
         self._zero()
         alpha = alpha_schedule(epoch, self.cfg)
         with self.autocast():
@@ -209,6 +215,18 @@ class Method:
         _step(self.optimizers["segmenter"], seg)
         return {"loss_seg": float(loss_seg.detach()), "loss_adv": float(loss_adv.detach()),
                 "loss_disc": float(loss_d.detach()), "alpha": alpha}
+
+    def _d_turn(self) -> bool:
+        """Whether this step updates the discriminator (every ``adversary.d_every``-th step)."""
+        turn = self.steps % self.cfg.adversary.d_every == 0
+        self.steps += 1
+        return turn
+
+    def instance_noise(self, epoch: int) -> float:
+        """SD of the noise added to the discriminator's inputs in ``epoch`` (linear decay)."""
+        a = self.cfg.adversary
+        span = a.instance_noise_epochs or self.cfg.epochs
+        return a.instance_noise * max(0.0, 1.0 - epoch / span)
 
     def _pooled(self, fake: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
         """CycleGAN's image pool: half the time D sees an older generated image."""
@@ -232,10 +250,16 @@ class Method:
                     rng: np.random.Generator) -> dict[str, float]:
         seg, gen, disc = (self.modules[k] for k in ("segmenter", "generator", "discriminator"))
         warm = epoch < self.cfg.warmup_epochs
+        real = self.cfg.adversary.real_label
+        sd = self.instance_noise(epoch)
+
+        def seen(img: torch.Tensor) -> torch.Tensor:  # what D sees: the image + instance noise
+            return img + sd * torch.randn_like(img) if sd > 0 else img
+
         self._zero()
         with self.autocast():
             fake = gen(x)
-            loss_adv = lsgan_generator_loss(disc(fake))
+            loss_adv = lsgan_generator_loss(disc(seen(fake)), real_label=real)
             loss_ncc = global_ncc_loss(fake, x)
             if warm:
                 loss_seg = self.gdl(seg(x), y)
@@ -247,12 +271,26 @@ class Method:
         _step(self.optimizers["segmenter"], seg)
         _step(self.optimizers["generator"], gen)
         self._zero()
-        with self.autocast():
-            loss_d = lsgan_discriminator_loss(disc(xt), disc(self._pooled(fake, rng)))
-        loss_d.backward()
-        _step(self.optimizers["discriminator"], disc)
+        update_d = self._d_turn()
+        with self.autocast(), torch.set_grad_enabled(update_d):
+            loss_d = lsgan_discriminator_loss(disc(seen(xt)), disc(seen(self._pooled(fake, rng))),
+                                              real_label=real)
+        if update_d:
+            loss_d.backward()
+            _step(self.optimizers["discriminator"], disc)
         return {"loss_seg": float(loss_seg.detach()), "loss_adv": float(loss_adv.detach()),
-                "loss_ncc": float(loss_ncc.detach()), "loss_disc": float(loss_d.detach())}
+                "loss_ncc": float(loss_ncc.detach()), "loss_disc": float(loss_d.detach()),
+                "instance_noise": sd}
+
+    def translate(self, image: torch.Tensor) -> torch.Tensor:
+        """The generator's image of a source batch (no gradients, on the CPU)."""
+        with torch.no_grad(), self.autocast():
+            return self.modules["generator"](image.to(self.device)).float().cpu()
+
+    def discriminate(self, image: torch.Tensor) -> torch.Tensor:
+        """The image discriminator's patch scores of a batch (no gradients, on the CPU)."""
+        with torch.no_grad(), self.autocast():
+            return self.modules["discriminator"](image.to(self.device)).float().cpu()
 
     def domain_accuracy(self, batches: Iterator[tuple[torch.Tensor, int]]) -> float:
         """Fraction of latent voxels the domain classifier assigns to the right domain."""

@@ -29,7 +29,8 @@ from scipy import ndimage
 
 from harmonstats.synth.anatomy import Anatomy, label_tissues
 
-__all__ = ["DOMAINS", "ORIGINAL_BIAS", "Domain", "acquire", "original_labels", "smooth_field"]
+__all__ = ["DOMAINS", "ORIGINAL_BIAS", "Domain", "acquire", "original_labels", "smooth_field",
+           "thick_slices"]
 
 #: Mean and SD (mm) of the outward move of the target's original cortex/CSF boundary.
 ORIGINAL_BIAS: dict[str, tuple[float, float]] = {"source": (0.0, 0.0), "target": (0.2, 0.03)}
@@ -97,26 +98,43 @@ def smooth_field(shape: tuple[int, ...], rng: np.random.Generator, *, cells: int
 def _resample_last(arr: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """Linear interpolation of ``arr`` along its last axis at ``positions`` (voxel units)."""
     n = arr.shape[-1]
+    if n == 1:
+        return np.repeat(arr, len(positions), axis=-1)
     pos = np.clip(positions, 0.0, n - 1.0)
     i0 = np.minimum(np.floor(pos).astype(int), n - 2)
     w = pos - i0
     return arr[..., i0] * (1.0 - w) + arr[..., i0 + 1] * w
 
 
-def _thick_slices(img: np.ndarray, spacing: float, thickness: float, step: float) -> np.ndarray:
-    """Average over axial slabs ``thickness`` mm thick every ``step`` mm, then up-sample back."""
+def thick_slices(img: np.ndarray, spacing: float, thickness: float, step: float,
+                 axis: int = 2) -> np.ndarray:
+    """Acquire ``img`` in slabs ``thickness`` mm thick every ``step`` mm along ``axis``, then
+    up-sample linearly back to the grid (what a scanner's slices and the usual resampling do).
+
+    Parameters
+    ----------
+    img : numpy.ndarray
+        Volume on a grid of ``spacing`` mm.
+    spacing : float
+        Voxel size of the grid along ``axis`` (mm).
+    thickness, step : float
+        Slab thickness (box profile) and slab spacing (mm); ``step < thickness`` overlaps.
+    axis : int
+        Slice direction.
+    """
     half = thickness / spacing / 2.0
     reach = int(np.ceil(half))
     offsets = np.arange(-reach, reach + 1)
     weights = np.clip(np.minimum(offsets + 0.5, half) - np.maximum(offsets - 0.5, -half), 0, None)
-    slabs = ndimage.correlate1d(img, weights / weights.sum(), axis=2, mode="nearest")
-    n = img.shape[2]
+    slabs = ndimage.correlate1d(img, weights / weights.sum(), axis=axis, mode="nearest")
+    slabs = np.moveaxis(slabs, axis, -1)
+    n = img.shape[axis]
     step_vox = step / spacing
     centres = np.arange(0.0, n - 1 + 1e-9, step_vox)
     if centres[-1] < n - 1:
         centres = np.append(centres, centres[-1] + step_vox)
     sampled = _resample_last(slabs, centres)
-    return _resample_last(sampled, np.arange(n) / step_vox)
+    return np.moveaxis(_resample_last(sampled, np.arange(n) / step_vox), -1, axis)
 
 
 def acquire(anatomy: Anatomy, domain: Domain, spacing: float,
@@ -144,7 +162,7 @@ def acquire(anatomy: Anatomy, domain: Domain, spacing: float,
     img *= 1.0 + domain.texture * smooth_field(shape, rng, cells=8)
     img = ndimage.gaussian_filter(img, [s / spacing for s in domain.psf_mm], mode="nearest")
     if domain.slice_thickness is not None and domain.slice_step is not None:
-        img = _thick_slices(img, spacing, domain.slice_thickness, domain.slice_step)
+        img = thick_slices(img, spacing, domain.slice_thickness, domain.slice_step)
     img *= np.exp(domain.bias * smooth_field(shape, rng, cells=3))
     real = img + rng.normal(0.0, domain.noise, size=shape)
     imag = rng.normal(0.0, domain.noise, size=shape)

@@ -16,7 +16,7 @@ MODELS = Path(__file__).resolve().parents[2] / "models"
     [("baseline", "baseline", False), ("baseline_aug", "baseline", True),
      ("latent", "latent", False), ("latent_aug", "latent", True),
      ("image", "image", False), ("image_aug", "image", True),
-     ("parcellation", "parcellation", True)],
+     ("parcellation", "parcellation", True), ("randomised", "randomised", True)],
 )
 def test_shipped_configs_load(name: str, method: str, augment: bool) -> None:
     cfg = load_config(MODELS / f"{name}.yaml")
