@@ -21,15 +21,20 @@ import torchio as tio
 from tqdm import tqdm
 
 from harmonstats.io import check_participant_id, file_sha256, load_nifti, save_nifti, write_json
+from harmonstats.measures.qc import ENTROPY_KEY, entropy_sidecar
 from harmonstats.models.checkpoint import check_compatible, load_checkpoint
 from harmonstats.models.config import load_config
 from harmonstats.models.data import image_of, prepare_subject
-from harmonstats.models.inference import predict_labels, predict_probabilities, resolve_precision
+from harmonstats.models.inference import (
+    normalised_entropy,
+    predict_probabilities,
+    resolve_precision,
+)
 from harmonstats.models.networks import build_segmenter
 from harmonstats.models.unet import UNet3D
 
 __all__ = ["LoadedModel", "find_images", "load_segmenter", "parcellate", "parcellate_cohort",
-           "segment_cohort", "segment_image", "segment_images"]
+           "segment_cohort", "segment_image", "segment_images", "segment_with_entropy"]
 
 _METHOD_RE = re.compile(r"^[a-z0-9_]+$")
 _MODELS_RECORD = ".harmonstats-models.json"
@@ -131,12 +136,24 @@ def segment_image(model: LoadedModel, image: str | os.PathLike[str], *, overlap:
     ``precision`` and ``window`` (default: the model's training crop) are those of
     :func:`harmonstats.models.inference.predict_probabilities`.
     """
+    return segment_with_entropy(model, image, overlap=overlap, device=device,
+                                precision=precision, window=window)[0]
+
+
+def segment_with_entropy(model: LoadedModel, image: str | os.PathLike[str], *,
+                         overlap: float = 0.5, device: str | torch.device = "cpu",
+                         precision: str = "auto",
+                         window: int | None = None) -> tuple[np.ndarray, float]:
+    """:func:`segment_image` and the network's mean normalised voxel entropy over the brain
+    (the voxels it labels as tissue; :func:`~harmonstats.models.inference.normalised_entropy`)."""
     subject = prepare_subject(tio.Subject(image=tio.ScalarImage(image)), model.spacing)
     model.network.to(device)
-    labels = predict_labels(model.network, image_of(subject, "image").data,
-                            roi=window or model.roi, overlap=overlap, device=device,
-                            precision=precision)
-    return _to_input_grid(labels, subject, Path(image))
+    probs = predict_probabilities(model.network, image_of(subject, "image").data,
+                                  roi=window or model.roi, overlap=overlap, device=device,
+                                  precision=precision)
+    labels = probs.argmax(0)
+    entropy = normalised_entropy(probs, labels > 0)
+    return _to_input_grid(labels, subject, Path(image)), entropy
 
 
 def parcellate(model: LoadedModel, tissue_map: str | os.PathLike[str], *, gm_label: int = 2,
@@ -285,8 +302,10 @@ def segment_images(
         regions = anat / f"sub-{pid}_desc-regions_dseg.nii.gz"
         ref = load_nifti(image, what=f"T2w image of subject {pid}")
         if overwrite or not dseg.is_file():
-            _save_like(segment_image(seg, image, overlap=overlap, device=device,
-                                     precision=precision, window=window), ref, dseg)
+            labels, entropy = segment_with_entropy(seg, image, overlap=overlap, device=device,
+                                                   precision=precision, window=window)
+            write_json({ENTROPY_KEY: entropy}, entropy_sidecar(dseg))  # read by measures.qc
+            _save_like(labels, ref, dseg)
         if parc is not None and (overwrite or not regions.is_file()):
             _save_like(parcellate(parc, dseg, overlap=overlap, device=device,
                                   precision=precision, window=window), ref, regions)

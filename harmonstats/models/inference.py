@@ -8,7 +8,8 @@ from torch import nn
 
 from harmonstats.models.compute import PRECISIONS, resolve_precision
 
-__all__ = ["PRECISIONS", "predict_labels", "predict_probabilities", "resolve_precision"]
+__all__ = ["PRECISIONS", "normalised_entropy", "predict_labels", "predict_probabilities",
+           "resolve_precision"]
 
 
 def predict_probabilities(model: nn.Module, image: torch.Tensor, *, roi: int, overlap: float = 0.5,
@@ -71,3 +72,26 @@ def predict_labels(model: nn.Module, image: torch.Tensor, *, roi: int, overlap: 
     """Hard label map ``(*spatial)`` (int64): the arg-max of :func:`predict_probabilities`."""
     return predict_probabilities(model, image, roi=roi, overlap=overlap, device=device,
                                  precision=precision).argmax(0)
+
+
+def normalised_entropy(probs: torch.Tensor, mask: torch.Tensor | None = None) -> float:
+    """Mean voxel entropy of class probabilities, divided by its maximum ``ln(C)``.
+
+    Parameters
+    ----------
+    probs : torch.Tensor
+        ``(C, *spatial)`` probabilities (e.g. from :func:`predict_probabilities`).
+    mask : torch.Tensor, optional
+        Voxels to average over (e.g. the predicted brain); default all.
+
+    Returns
+    -------
+    float
+        In [0, 1]: 0 where the network is certain, 1 where every class is equally likely; NaN
+        for an empty mask.
+    """
+    n_classes = probs.shape[0]
+    p = probs.float().clamp_min(1e-12)
+    h = -(p * p.log()).sum(0) / float(torch.log(torch.tensor(float(n_classes))))
+    values = h[mask] if mask is not None else h.flatten()
+    return float(values.mean()) if values.numel() else float("nan")

@@ -29,6 +29,7 @@ from harmonstats.cohort import Cohort
 from harmonstats.fingerprint import source_fingerprint
 from harmonstats.io import write_json
 from harmonstats.labels import get_scheme
+from harmonstats.measures.qc import QC_COLUMNS, QC_TABLE_COLUMNS, qc_tables
 from harmonstats.report.content import Report, TableItem
 from harmonstats.report.figureplan import draw_figures
 from harmonstats.report.html import write_report_folder
@@ -273,6 +274,7 @@ def run_report(
         results = run_battery(measures, cohort.participants, run.battery)
         status = results.get("status", pd.DataFrame())
         st["note"] = f"{int((status['status'] == 'done').sum())} of {len(status)} analyses done"
+        results = {**results, **qc_tables(cohort, measures, reference_cohort=run.battery.reference)}
     with progress.stage("figures") as st:
         figures, notes = draw_figures(measures, cohort, results, run.battery)
         st["note"] = f"{sum(len(f) for f in figures.values())} figures"
@@ -290,7 +292,8 @@ def _assemble(run: StudyRun, cohort: Cohort, measures: pd.DataFrame,
               out: str | os.PathLike[str]) -> Report:
     reference = run.battery.reference
     items = verdicts(results)
-    sections = build_sections(results, TABLE_COLUMNS, figures, notes, run.skipped)
+    sections = build_sections(results, {**TABLE_COLUMNS, **QC_TABLE_COLUMNS}, figures, notes,
+                              run.skipped)
     ran = [str(r) for r in results["status"].query("status == 'done'")["analysis"]]
     software = software_versions()
     counts = cohort.participants["cohort"].value_counts(sort=False)
@@ -322,6 +325,9 @@ def _assemble(run: StudyRun, cohort: Cohort, measures: pd.DataFrame,
     }
     status = results.get("status")
     data_tables = [TableItem(name="measures", table=measures, caption="Long measures table.")]
+    if "qc" in results:
+        data_tables.append(TableItem(name="qc", table=results["qc"], columns=QC_COLUMNS,
+                                     caption="Segmentation QC checks, every subject and method."))
     if status is not None:
         data_tables.append(TableItem(name="status", table=status, caption="Analyses run.",
                                      columns=dict(TABLE_COLUMNS.get("status", {}))))

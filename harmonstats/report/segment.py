@@ -20,7 +20,8 @@ __all__ = ["DEMO_MODEL_NAMES", "SegmentPlan", "check_images", "demo_models", "mo
            "run_segmentation"]
 
 #: The six domain-adaptation models of the paper, in the order the report lists them.
-DEMO_MODEL_NAMES = ("baseline", "baseline_aug", "latent", "latent_aug", "image", "image_aug")
+DEMO_MODEL_NAMES = ("baseline", "baseline_aug", "latent", "latent_aug", "image", "image_aug",
+                    "randomised")
 
 
 @dataclass
