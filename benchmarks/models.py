@@ -122,23 +122,27 @@ def train_side_by_side(size: int, rounds: int, device: torch.device, variants: d
         _sync(device)
         first[name] = time.perf_counter() - t0
         methods[name] = m
-    times: dict[str, list[float]] = {name: [] for name in methods}
+    wall: dict[str, list[float]] = {name: [] for name in methods}
+    cpu: dict[str, list[float]] = {name: [] for name in methods}
     for _ in range(rounds):
         for name, m in methods.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             m.train_step(batch, None, 0, rng)
             _sync(device)
-            times[name].append(time.perf_counter() - t0)
-    ref, ref_min = statistics.median(times[AUTHORS]), min(times[AUTHORS])
-    print(f"\n== training step at {size}^3 ({rounds} interleaved rounds; authors / this: ratio "
-          "of medians, and of fastest steps, the steadier figure under others' load)")
-    print(f"{'variant':<42}{'precision':>10}{'params M':>10}{'median s':>10}{'min s':>8}"
-          f"{'first s':>9}{'ratio med':>11}{'ratio min':>11}")
+            wall[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
+    med = {name: statistics.median(v) for name, v in wall.items()}
+    med_cpu = {name: statistics.median(v) for name, v in cpu.items()}
+    print(f"\n== training step at {size}^3, {torch.get_num_threads()} thread(s), {rounds} "
+          "interleaved rounds (medians); authors / this, in wall time and in CPU time (all "
+          "threads; the steadier figure when other jobs share the machine)")
+    print(f"{'variant':<42}{'precision':>10}{'params M':>9}{'wall s':>8}{'CPU s':>8}"
+          f"{'first s':>9}{'ratio wall':>11}{'ratio CPU':>11}")
     for name, m in methods.items():
-        med, low = statistics.median(times[name]), min(times[name])
         params = sum(p.numel() for p in m.modules["segmenter"].parameters()) / 1e6
-        print(f"{name:<42}{m.precision:>10}{params:>10.2f}{med:>10.2f}{low:>8.2f}"
-              f"{first[name]:>9.1f}{ref / med:>11.2f}{ref_min / low:>11.2f}")
+        print(f"{name:<42}{m.precision:>10}{params:>9.2f}{med[name]:>8.2f}{med_cpu[name]:>8.2f}"
+              f"{first[name]:>9.1f}{med[AUTHORS] / med[name]:>11.2f}"
+              f"{med_cpu[AUTHORS] / med_cpu[name]:>11.2f}")
 
 
 def method_case(method: str, size: int, steps: int, device: torch.device) -> dict:
@@ -371,6 +375,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2, help="steps per --parts methods case")
     parser.add_argument("--shape", nargs=3, type=int, default=[256, 256, 200])
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: torch's); 1 gives the steadiest "
+                        "CPU-time figures on a shared machine")
     parser.add_argument("--study", type=Path, default=Path("data/demo"),
                         help="demo study for --parts windows / agreement")
     parser.add_argument("--train-study", type=Path, default=Path("data/bench_train"),
@@ -385,6 +392,8 @@ def main() -> None:
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.child:
         print(json.dumps(method_case(args.child[0], int(args.child[1]), args.steps, device)))
         return
