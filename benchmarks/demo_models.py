@@ -8,7 +8,14 @@ missing) with each of them and prints, against the ``truth`` label maps that no 
 * the mean cortical thickness (laplace) on each model's target predictions minus the
   generator's true thickness (``truth.tsv``), and the same for the target's original labels;
 * Dice per region of the parcellation net, applied to the true cortical GM of every subject
-  (paper Table 3: mean 0.97).
+  (paper Table 3: mean 0.97);
+* the demo battery's verdict on the mean-thickness cohort effect (TOST at the 5% margin) and
+  the pooled PMA coefficient of thickness with its 95% CI, against the truth's;
+* the headline goals per model: thickness within 0.05 mm of the truth in each cohort, the
+  cohort effect "equivalent", the PMA effect's CI covering the truth's, target Dice at least
+  the baseline's;
+* segmentation QC without ground truth (:mod:`harmonstats.measures.qc`): maps flagged per
+  method, and how each check tracks the true Dice (Spearman).
 
     python benchmarks/demo_models.py [--study data/demo] [--models models/demo] [--jobs 2]
         [--also NAME=CHECKPOINT ...]
@@ -24,13 +31,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harmonstats.analysis.battery import run_battery
 from harmonstats.cohort import Cohort
 from harmonstats.io import load_nifti, read_table
 from harmonstats.labels import REGIONS, TISSUES
 from harmonstats.measures.extract import measure_cohort
+from harmonstats.measures.qc import qc_tables
 from harmonstats.models.apply import find_images, load_segmenter, parcellate, segment_images
 from harmonstats.report.pipeline import DEMO, demo_study
 from harmonstats.report.segment import demo_models
+from harmonstats.report.study import demo_run
+
+GOAL_MM = 0.05
 
 
 def region_dice(cohort: Cohort, parcellation: Path) -> pd.DataFrame:
@@ -49,6 +61,44 @@ def region_dice(cohort: Cohort, parcellation: Path) -> pd.DataFrame:
             rows.append({"participant_id": pid, "region": name,
                          "dice": 2.0 * (a & b).sum() / denom if denom else np.nan})
     return pd.DataFrame(rows)
+
+
+def headline(df: pd.DataFrame, cohort: Cohort, errors: pd.DataFrame, dice: pd.DataFrame,
+             methods: list[str], jobs: int) -> None:
+    """The battery's thickness verdict and PMA effect per method, and the headline goals."""
+    battery = demo_run(cohort.root or Path("."), DEMO, jobs=jobs, quick=False).battery
+    results = run_battery(df, cohort.participants, battery)
+    eq = results["equivalence"]
+    eq = eq[(eq["measure"] == "thickness_mean")].set_index("method")
+    pres = results["preservation"]
+    pres = pres[(pres["measure"] == "thickness_mean") & (pres["term"] == "pma_scan")]
+    pres = pres.set_index("method")
+    truth_pma = float(pres.loc["truth", "estimate"]) if "truth" in pres.index else np.nan
+    mean_dice = dice.groupby(["method", "cohort"])["value"].mean().unstack("cohort")
+    base = mean_dice["target"].get("baseline", np.nan)
+    print("\n== headline: thickness (laplace) minus truth per cohort, the battery's cohort "
+          f"effect on mean thickness (TOST, margin {eq['margin_abs'].iloc[0]:.3f} mm), "
+          f"pooled PMA coefficient (truth {truth_pma:.4f} mm/week)")
+    print(f"{'method':<14}{'Dice src':>9}{'Dice tgt':>9}{'err src':>9}{'err tgt':>9}"
+          f"{'effect':>9}{'verdict':>20}{'PMA (95% CI)':>26}{'goals met':>11}")
+    for m in [*methods, "truth"]:
+        if m not in eq.index:
+            continue
+        err = errors.loc[m, "mean"] if m in errors.index else pd.Series(np.nan, ["source",
+                                                                                "target"])
+        lo, hi = pres.loc[m, "ci_low"], pres.loc[m, "ci_high"]
+        goals = [abs(err["source"]) <= GOAL_MM, abs(err["target"]) <= GOAL_MM,
+                 eq.loc[m, "verdict"] == "equivalent", lo <= truth_pma <= hi]
+        if m not in ("original", "truth", "baseline"):
+            goals.append(mean_dice.loc[m, "target"] >= base if m in mean_dice.index else False)
+        d_src = mean_dice.loc[m, "source"] if m in mean_dice.index else np.nan
+        d_tgt = mean_dice.loc[m, "target"] if m in mean_dice.index else np.nan
+        print(f"{m:<14}{d_src:>9.3f}{d_tgt:>9.3f}{err['source']:>+9.3f}{err['target']:>+9.3f}"
+              f"{eq.loc[m, 'estimate']:>+9.3f}{eq.loc[m, 'verdict']:>20}"
+              f"{pres.loc[m, 'estimate']:>9.4f} ({lo:.4f}, {hi:.4f})"
+              f"{f'{sum(goals)}/{len(goals)}':>11}")
+    print("goals: |err| <= 0.05 mm in each cohort, verdict 'equivalent', PMA CI covering the "
+          "truth's; DA models also target Dice >= baseline's")
 
 
 def main() -> None:
@@ -105,6 +155,16 @@ def main() -> None:
         tgt = dice[dice["cohort"] == "target"].groupby("method")["value"].mean()
         print(f"\nimage_aug - baseline, target mean Dice: "
               f"{tgt['image_aug'] - tgt['baseline']:+.3f}")
+    headline(df, cohort, summary, dice, methods, a.jobs)
+    qc = qc_tables(cohort, df, reference_cohort="source")
+    if qc:
+        print("\n== segmentation QC (no ground truth used): maps flagged per method and cohort")
+        print(qc["qc_summary"].round(3).to_string(index=False))
+        corr = qc["qc_dice"]
+        print("\n== QC checks against the true mean Dice: Spearman rho, all methods pooled "
+              "(negative: the check rises as quality falls)")
+        print(corr[corr["method"] == "all"].sort_values("spearman_rho").round(3)
+              .to_string(index=False))
     if parcellation is not None:
         rd = region_dice(cohort, parcellation)
         per_region = rd.groupby("region")["dice"].mean().reindex(

@@ -381,11 +381,8 @@ def qc_tables(cohort: Any, measures: pd.DataFrame, **kwargs: Any) -> dict[str, p
 
     ``kwargs`` go to :func:`segmentation_qc`. Empty tables where the study has no volume rows.
     """
-    try:
-        qc = segmentation_qc(cohort, measures, **kwargs)
-    except ValueError as exc:
-        if "no volume_" not in str(exc):
-            raise
+    if not measures["measure"].str.startswith("volume_").any():
         return {}
+    qc = segmentation_qc(cohort, measures, **kwargs)
     return {"qc": qc, "qc_summary": qc_summary(qc, measures),
             "qc_dice": qc_dice_correlation(qc, measures)}

@@ -56,3 +56,11 @@ def test_config_file_errors(tmp_path: Path) -> None:
     bad.write_text("- a list\n")
     with pytest.raises(ValueError, match="expected a mapping"):
         load_config(bad)
+
+
+@pytest.mark.parametrize("path", sorted((MODELS / "demo").glob("*.yaml")), ids=lambda p: p.stem)
+def test_demo_configs_load(path: Path) -> None:
+    cfg = load_config(path)
+    assert cfg.name == path.stem
+    if cfg.init_from is not None:  # relative to the repository root, where the script runs
+        assert (MODELS.parent / cfg.init_from).is_file()
