@@ -6,8 +6,9 @@ Trains the demo's image model (``models/demo/image_aug.yaml``, starting from the
 * ``before``: the discriminator as the demo shipped it (generator and discriminator at lr
   2e-3, the segmenter's, no stabilisation);
 * ``after``: the authors' learning rates for G and D (2e-4, a tenth of the segmenter's), the
-  image pool, one-sided label smoothing (real target 0.9), instance noise (SD 0.1 decaying to 0
-  over the run) and spectral normalisation (``adversary:`` in the config; ``--after`` changes it).
+  image pool, one-sided label smoothing (real target 0.9), instance noise (SD 0.2 decaying to 0
+  over the run), spectral normalisation, one D step every second step, and the generated image
+  keeping its input's background (``adversary:`` in the config; ``--after`` changes it).
 
 Each epoch's validation writes to ``metrics.tsv`` the discriminator's accuracy on real target
 crops and on generated source crops (``d_acc_real``, ``d_acc_fake``), and the Kolmogorov-Smirnov
@@ -38,7 +39,8 @@ AFTER: dict[str, Any] = {
     "gen_lr": 2e-4,
     "discriminator": {"lr": 2e-4},
     "gen_weight_decay": 1e-5,
-    "adversary": {"real_label": 0.9, "instance_noise": 0.1, "spectral_norm": True},
+    "adversary": {"real_label": 0.9, "instance_noise": 0.2, "spectral_norm": True,
+                  "d_every": 2, "mask_background": True},
 }
 
 

@@ -24,11 +24,11 @@ Parts (``--parts``, default ``train inference``):
     small synthetic study (made if missing) and prints the last epoch's training loss and
     validation Dice beside the time per epoch: the speed-ups must not cost accuracy.
 ``windows``
-    Accuracy against speed of the inference window on the demo models: the demo study's
-    images (64^3, no model saw them) placed inside a 128^3 field of view of background, as a
-    real scan has around the brain, segmented with windows of 64 (the training crop) to 128
-    (the whole volume) and overlaps 0 to 0.5; prints mean Dice against the true labels and
-    seconds per subject.
+    Accuracy against speed of the inference window. The paper trains on 128^3 crops of scans
+    about twice that size; in the same proportion, the demo baseline is trained here on 32^3
+    crops of the 64^3 training volumes, then segments demo subjects (no model saw them) with
+    windows of its crop at overlaps 0.5, 0.25 and 0, and with one window over the whole
+    volume; prints mean Dice against the true labels and seconds per subject.
 ``agreement``
     Float32 against bfloat16 inference with every demo model on the demo study: fraction of
     voxels whose label differs and mean Dice against the true labels.
@@ -235,8 +235,8 @@ def accuracy_table(study: Path, epochs: int, device: str) -> None:
     from harmonstats.models.unet import AUTHORS_UNET
     from harmonstats.synth import synthesize_study
 
-    if not (study / "participants.tsv").is_file():
-        synthesize_study(study, n_source=24, n_target=2, shape=64, spacing=0.5, seed=3,
+    if not (study / "participants.tsv").is_file():  # as scripts/train_demo_models.sh makes it
+        synthesize_study(study, n_source=48, n_target=48, shape=64, spacing=0.5, seed=1,
                          jobs=2, progress=False)
     base = yaml.safe_load((Path(__file__).parents[1] / "models/demo/baseline.yaml").read_text())
     channels = base["network"]["channels"]
@@ -264,64 +264,66 @@ def accuracy_table(study: Path, epochs: int, device: str) -> None:
                   f"{m['val_dice'].max():>15.4f}{m['seconds'].mean():>9.1f}")
 
 
-def _padded(src: Path, dst: Path, size: int) -> Path:
-    """``src`` (a NIfTI volume) centred in a ``size``^3 field of zeros, written to ``dst``."""
-    from harmonstats.io import load_nifti, save_nifti
+def _crop_model(train_study: Path, runs: Path, crop: int, epochs: int, device: str) -> Path:
+    """The demo baseline trained on ``crop``^3 crops of the 64^3 training volumes (cached)."""
+    import yaml
 
-    img = load_nifti(src)
-    data = np.asarray(img.dataobj)
-    out = np.zeros((size,) * 3, dtype=data.dtype)
-    start = [(size - n) // 2 for n in data.shape]
-    out[tuple(slice(s, s + n) for s, n in zip(start, data.shape, strict=True))] = data
-    affine = img.affine.copy()
-    affine[:3, 3] -= affine[:3, :3] @ np.array(start, dtype=float)
-    return save_nifti(out, affine, dst)
+    from harmonstats.models.config import load_config
+    from harmonstats.models.train import train
+    from harmonstats.synth import synthesize_study
+
+    if not (train_study / "participants.tsv").is_file():
+        synthesize_study(train_study, n_source=48, n_target=48, shape=64, spacing=0.5, seed=1,
+                         jobs=2, progress=False)
+    base = yaml.safe_load((Path(__file__).parents[1] / "models/demo/baseline.yaml").read_text())
+    cfg = load_config({**base, "name": f"crop{crop}", "epochs": epochs,
+                       "data": {**base["data"], "patch_size": crop}})
+    return train(cfg, train_study, runs / f"crop{crop}", device=device, progress=False)
 
 
-def windows_table(study: Path, subjects: int, models: list[str], size: int) -> None:
-    """Dice against truth and seconds per subject of each inference window / overlap."""
+def windows_table(study: Path, train_study: Path, runs: Path, subjects: int, crop: int,
+                  epochs: int, device: str) -> None:
+    """Dice against truth and seconds per subject of each inference window / overlap.
+
+    A model trained on crops smaller than the volume (as the paper's, 128^3 crops of 256^3
+    scans) is applied with windows of its crop size at several overlaps and with one window
+    over the whole volume.
+    """
     from harmonstats.cohort import Cohort
     from harmonstats.io import load_nifti
     from harmonstats.models.apply import load_segmenter, segment_image
     from harmonstats.models.losses import dice_per_class
     from harmonstats.report.pipeline import DEMO, demo_study
-    from harmonstats.report.segment import demo_models
 
     root, _ = demo_study(study, DEMO, jobs=2)
     cohort = Cohort.from_bids(root, methods=["truth"])
     table = cohort.participants.set_index("participant_id")["cohort"]
     pids = [*table[table == "source"].index[: subjects // 2],
             *table[table == "target"].index[: subjects - subjects // 2]]
-    found, _ = demo_models()
-    chosen = {name: found[name] for name in models if name in found}
-    settings = [(64, 0.5), (64, 0.25), (64, 0.0), (96, 0.25), (size, 0.0)]
-    print(f"\n== inference window on the demo models: {len(pids)} demo subjects (64^3) centred "
-          f"in a {size}^3 field of background; mean Dice over 6 tissues vs truth")
-    print(f"{'model':<14}{'window':>8}{'overlap':>9}{'Dice source':>13}{'Dice target':>13}"
-          f"{'s/subject':>11}{'speed-up':>10}")
-    with tempfile.TemporaryDirectory() as tmp:
-        images, truths = {}, {}
+    model = load_segmenter(_crop_model(train_study, runs, crop, epochs, device),
+                           label_scheme="tissues7")
+    truths = {pid: torch.from_numpy(np.asarray(load_nifti(cohort.label_path(
+        "truth", pid)).dataobj).astype(np.int64)) for pid in pids}
+    whole = max(int(s) for s in load_nifti(cohort.image_path(pids[0])).shape)
+    settings = [(crop, 0.5), (crop, 0.25), (crop, 0.0), (whole, 0.0)]
+    print(f"\n== inference window: the demo baseline trained on {crop}^3 crops of the 64^3 "
+          f"training volumes ({epochs} epochs), {len(pids)} demo subjects; mean Dice over 6 "
+          "tissues vs truth")
+    print(f"{'window':>8}{'overlap':>9}{'Dice source':>13}{'Dice target':>13}{'s/subject':>11}"
+          f"{'speed-up':>10}")
+    ref = None
+    for window, overlap in settings:
+        dice: dict[str, list[float]] = {"source": [], "target": []}
+        t0 = time.perf_counter()
         for pid in pids:
-            images[pid] = _padded(cohort.image_path(pid), Path(tmp) / f"sub-{pid}_T2w.nii.gz",
-                                  size)
-            truths[pid] = torch.from_numpy(np.asarray(load_nifti(_padded(
-                cohort.label_path("truth", pid), Path(tmp) / f"sub-{pid}_dseg.nii.gz",
-                size)).dataobj).astype(np.int64))
-        for name, path in chosen.items():
-            model = load_segmenter(path, label_scheme="tissues7")
-            ref = None
-            for window, overlap in settings:
-                dice: dict[str, list[float]] = {"source": [], "target": []}
-                t0 = time.perf_counter()
-                for pid in pids:
-                    pred = segment_image(model, images[pid], window=window, overlap=overlap)
-                    per_class = dice_per_class(torch.from_numpy(pred.astype(np.int64)),
-                                               truths[pid], 7)[1:]
-                    dice[table[pid]].append(float(np.nanmean(per_class.numpy())))
-                seconds = (time.perf_counter() - t0) / len(pids)
-                ref = ref or seconds
-                print(f"{name:<14}{window:>8}{overlap:>9.2f}{np.mean(dice['source']):>13.4f}"
-                      f"{np.mean(dice['target']):>13.4f}{seconds:>11.2f}{ref / seconds:>10.2f}")
+            pred = segment_image(model, cohort.image_path(pid), window=window, overlap=overlap)
+            per_class = dice_per_class(torch.from_numpy(pred.astype(np.int64)), truths[pid],
+                                       7)[1:]
+            dice[table[pid]].append(float(np.nanmean(per_class.numpy())))
+        seconds = (time.perf_counter() - t0) / len(pids)
+        ref = ref or seconds
+        print(f"{window:>8}{overlap:>9.2f}{np.mean(dice['source']):>13.4f}"
+              f"{np.mean(dice['target']):>13.4f}{seconds:>11.2f}{ref / seconds:>10.2f}")
 
 
 def agreement(study: Path) -> None:
@@ -380,15 +382,17 @@ def main() -> None:
                         "CPU-time figures on a shared machine")
     parser.add_argument("--study", type=Path, default=Path("data/demo"),
                         help="demo study for --parts windows / agreement")
-    parser.add_argument("--train-study", type=Path, default=Path("data/bench_train"),
-                        help="small synthetic training study for --parts accuracy")
-    parser.add_argument("--epochs", type=int, default=6, help="epochs per --parts accuracy run")
+    parser.add_argument("--train-study", type=Path, default=Path("data/train"),
+                        help="training study of --parts accuracy and windows (the demo models' "
+                        "study, made by scripts/train_demo_models.sh, or a small one made here)")
+    parser.add_argument("--epochs", type=int, default=6,
+                        help="epochs of the --parts accuracy and windows runs")
     parser.add_argument("--subjects", type=int, default=16,
                         help="demo subjects (half source, half target) for --parts windows")
-    parser.add_argument("--models", nargs="+", default=["baseline", "image_aug"],
-                        help="demo models for --parts windows")
-    parser.add_argument("--window-field", type=int, default=128,
-                        help="field of view (voxels) the demo images are placed in")
+    parser.add_argument("--crop", type=int, default=32,
+                        help="training crop of the model --parts windows trains")
+    parser.add_argument("--runs", type=Path, default=Path("runs/bench"),
+                        help="run folders of the models the benchmark trains")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -414,7 +418,8 @@ def main() -> None:
     if "accuracy" in args.parts:
         accuracy_table(args.train_study, args.epochs, args.device)
     if "windows" in args.parts:
-        windows_table(args.study, args.subjects, args.models, args.window_field)
+        windows_table(args.study, args.train_study, args.runs, args.subjects, args.crop,
+                      args.epochs, args.device)
     if "agreement" in args.parts:
         agreement(args.study)
 

@@ -83,9 +83,9 @@ class DiscriminatorConfig(_Strict):
 class AdversaryConfig(_Strict):
     """What keeps a discriminator from winning outright (``benchmarks/image_adversary.py``).
 
-    With the defaults the discriminator is trained as in the paper. ``real_label`` and
-    ``instance_noise`` apply to the image model's LSGAN; ``spectral_norm`` and ``d_every`` to both
-    adaptation models.
+    With the defaults the discriminator is trained as in the paper. ``real_label``,
+    ``instance_noise`` and ``mask_background`` apply to the image model; ``spectral_norm`` and
+    ``d_every`` to both adaptation models.
     """
 
     real_label: float = Field(
@@ -100,6 +100,11 @@ class AdversaryConfig(_Strict):
     spectral_norm: bool = Field(
         default=False, description="spectral normalisation of D's convolutions (Miyato 2018)")
     d_every: int = Field(default=1, ge=1, description="update D on every n-th step only")
+    mask_background: bool = Field(
+        default=False,
+        description="image model: the generated image keeps the input's background (the "
+                    "voxels outside the skull-stripped brain, at the image minimum), so D "
+                    "cannot tell images apart by a background that tanh never quite reaches")
 
 
 class AugmentConfig(_Strict):

@@ -248,7 +248,7 @@ class Method:
 
     def _image_step(self, x: torch.Tensor, y: torch.Tensor, xt: torch.Tensor, epoch: int,
                     rng: np.random.Generator) -> dict[str, float]:
-        seg, gen, disc = (self.modules[k] for k in ("segmenter", "generator", "discriminator"))
+        seg, disc = self.modules["segmenter"], self.modules["discriminator"]
         warm = epoch < self.cfg.warmup_epochs
         real = self.cfg.adversary.real_label
         sd = self.instance_noise(epoch)
@@ -258,7 +258,7 @@ class Method:
 
         self._zero()
         with self.autocast():
-            fake = gen(x)
+            fake = self._generate(x)
             loss_adv = lsgan_generator_loss(disc(seen(fake)), real_label=real)
             loss_ncc = global_ncc_loss(fake, x)
             if warm:
@@ -269,7 +269,7 @@ class Method:
             loss = loss_seg + loss_adv + lam * loss_ncc
         loss.backward()
         _step(self.optimizers["segmenter"], seg)
-        _step(self.optimizers["generator"], gen)
+        _step(self.optimizers["generator"], self.modules["generator"])
         self._zero()
         update_d = self._d_turn()
         with self.autocast(), torch.set_grad_enabled(update_d):
@@ -282,10 +282,19 @@ class Method:
                 "loss_ncc": float(loss_ncc.detach()), "loss_disc": float(loss_d.detach()),
                 "instance_noise": sd}
 
+    def _generate(self, x: torch.Tensor) -> torch.Tensor:
+        """The generator's image of ``x``; with ``adversary.mask_background``, ``x``'s own
+        background (its minimum, where skull stripping left nothing) is kept."""
+        fake = self.modules["generator"](x)
+        if not self.cfg.adversary.mask_background:
+            return fake
+        floor = x.flatten(1).amin(1).view(-1, *([1] * (x.ndim - 1)))
+        return torch.where(x > floor, fake, x.to(fake.dtype))
+
     def translate(self, image: torch.Tensor) -> torch.Tensor:
         """The generator's image of a source batch (no gradients, on the CPU)."""
         with torch.no_grad(), self.autocast():
-            return self.modules["generator"](image.to(self.device)).float().cpu()
+            return self._generate(image.to(self.device)).float().cpu()
 
     def discriminate(self, image: torch.Tensor) -> torch.Tensor:
         """The image discriminator's patch scores of a batch (no gradients, on the CPU)."""

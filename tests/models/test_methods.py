@@ -82,3 +82,15 @@ def test_lsgan_losses_with_label_smoothing(real_label: float, expected_d: float,
     assert float(lsgan_discriminator_loss(real, fake, real_label=real_label)) == pytest.approx(
         expected_d)
     assert float(lsgan_generator_loss(fake, real_label=real_label)) == pytest.approx(expected_g)
+
+
+def test_mask_background_keeps_the_input_background() -> None:
+    m = _method("image", mask_background=True)
+    x = torch.full((1, 1, 32, 32, 32), -1.0)
+    x[:, :, 8:24, 8:24, 8:24] = torch.rand(1, 1, 16, 16, 16)
+    fake = m.translate(x)
+    brain = x > -1.0
+    assert torch.equal(fake[~brain], x[~brain])  # exactly the background, not tanh's -0.99
+    assert not torch.equal(fake[brain], x[brain])
+    plain = _method("image").translate(x)
+    assert not torch.equal(plain[~brain], x[~brain])
