@@ -8,7 +8,7 @@ Trains the demo's image model (``models/demo/image_aug.yaml``, starting from the
 * ``after``: the authors' learning rates for G and D (2e-4, a tenth of the segmenter's), the
   image pool, one-sided label smoothing (real target 0.9), instance noise (SD 0.2 decaying to 0
   over the run), spectral normalisation, one D step every second step, and the generated image
-  keeping its input's background (``adversary:`` in the config; ``--after`` changes it).
+  normalised as every input image is (``adversary:`` in the config; ``--after`` changes it).
 
 Each epoch's validation writes to ``metrics.tsv`` the discriminator's accuracy on real target
 crops and on generated source crops (``d_acc_real``, ``d_acc_fake``), and the Kolmogorov-Smirnov
@@ -40,7 +40,7 @@ AFTER: dict[str, Any] = {
     "discriminator": {"lr": 2e-4},
     "gen_weight_decay": 1e-5,
     "adversary": {"real_label": 0.9, "instance_noise": 0.2, "spectral_norm": True,
-                  "d_every": 2, "mask_background": True},
+                  "d_every": 2, "normalise_generated": True},
 }
 
 

@@ -84,8 +84,8 @@ class AdversaryConfig(_Strict):
     """What keeps a discriminator from winning outright (``benchmarks/image_adversary.py``).
 
     With the defaults the discriminator is trained as in the paper. ``real_label``,
-    ``instance_noise`` and ``mask_background`` apply to the image model; ``spectral_norm`` and
-    ``d_every`` to both adaptation models.
+    ``instance_noise`` and ``normalise_generated`` apply to the image model; ``spectral_norm``
+    and ``d_every`` to both adaptation models.
     """
 
     real_label: float = Field(
@@ -100,11 +100,14 @@ class AdversaryConfig(_Strict):
     spectral_norm: bool = Field(
         default=False, description="spectral normalisation of D's convolutions (Miyato 2018)")
     d_every: int = Field(default=1, ge=1, description="update D on every n-th step only")
-    mask_background: bool = Field(
+    normalise_generated: bool = Field(
         default=False,
-        description="image model: the generated image keeps the input's background (the "
-                    "voxels outside the skull-stripped brain, at the image minimum), so D "
-                    "cannot tell images apart by a background that tanh never quite reaches")
+        description="image model: the generated image goes through the normalisation of every "
+                    "input image (z-scored within the input's brain, rescaled to [-1, 1], the "
+                    "background at -1), so that it can differ from a real one only in contrast, "
+                    "texture and sharpness, not in a global offset or scale (which D's instance "
+                    "norms barely see and the NCC term ignores) or in a background tanh never "
+                    "quite reaches")
 
 
 class AugmentConfig(_Strict):

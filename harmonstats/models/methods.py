@@ -35,7 +35,7 @@ from harmonstats.models.losses import (
 )
 from harmonstats.models.networks import build_discriminator, build_generator, build_segmenter
 
-__all__ = ["Method", "alpha_schedule", "build_method"]
+__all__ = ["Method", "alpha_schedule", "build_method", "normalise_like_inputs"]
 
 
 def alpha_schedule(epoch: int, cfg: TrainConfig) -> float:
@@ -46,6 +46,28 @@ def alpha_schedule(epoch: int, cfg: TrainConfig) -> float:
         return cfg.alpha_max
     return cfg.alpha_max * (epoch - cfg.alpha_start_epoch) / (cfg.alpha_end_epoch -
                                                              cfg.alpha_start_epoch)
+
+
+def normalise_like_inputs(image: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """:data:`~harmonstats.models.data.NORMALISATION` of ``image`` inside the brain of ``like``.
+
+    ``like`` is a prepared input batch ``(N, 1, *spatial)``: its brain is every voxel above
+    its minimum (the background). Each ``image`` is z-scored over that brain and rescaled
+    linearly so that the brain spans [-1, 1]; the background is set to -1, as in a prepared
+    input. Differentiable, so a generator can be trained through it.
+    """
+    out = []
+    for img, ref in zip(image.float(), like, strict=True):
+        brain = ref > ref.min()
+        values = img[brain]
+        if values.numel() < 2:
+            out.append(torch.full_like(img, -1.0))
+            continue
+        z = (img - values.mean()) / values.std().clamp_min(1e-6)
+        lo, hi = z[brain].min(), z[brain].max()
+        scaled = 2.0 * (z - lo) / (hi - lo).clamp_min(1e-6) - 1.0
+        out.append(torch.where(brain, scaled, torch.full_like(scaled, -1.0)))
+    return torch.stack(out).to(image.dtype)
 
 
 class _LinearDecay:
@@ -283,13 +305,12 @@ class Method:
                 "instance_noise": sd}
 
     def _generate(self, x: torch.Tensor) -> torch.Tensor:
-        """The generator's image of ``x``; with ``adversary.mask_background``, ``x``'s own
-        background (its minimum, where skull stripping left nothing) is kept."""
+        """The generator's image of ``x``, normalised as inputs are if
+        ``adversary.normalise_generated``."""
         fake = self.modules["generator"](x)
-        if not self.cfg.adversary.mask_background:
+        if not self.cfg.adversary.normalise_generated:
             return fake
-        floor = x.flatten(1).amin(1).view(-1, *([1] * (x.ndim - 1)))
-        return torch.where(x > floor, fake, x.to(fake.dtype))
+        return normalise_like_inputs(fake, x)
 
     def translate(self, image: torch.Tensor) -> torch.Tensor:
         """The generator's image of a source batch (no gradients, on the CPU)."""

@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from harmonstats.models.config import load_config
+from harmonstats.models.data import normalise_intensity
 from harmonstats.models.losses import lsgan_discriminator_loss, lsgan_generator_loss
-from harmonstats.models.methods import build_method
+from harmonstats.models.methods import build_method, normalise_like_inputs
 from harmonstats.models.networks import build_discriminator
 
 CPU = torch.device("cpu")
@@ -84,13 +85,30 @@ def test_lsgan_losses_with_label_smoothing(real_label: float, expected_d: float,
     assert float(lsgan_generator_loss(fake, real_label=real_label)) == pytest.approx(expected_g)
 
 
-def test_mask_background_keeps_the_input_background() -> None:
-    m = _method("image", mask_background=True)
+def test_normalised_generator_output_is_normalised_like_an_input() -> None:
+    m = _method("image", normalise_generated=True)
     x = torch.full((1, 1, 32, 32, 32), -1.0)
     x[:, :, 8:24, 8:24, 8:24] = torch.rand(1, 1, 16, 16, 16)
     fake = m.translate(x)
     brain = x > -1.0
-    assert torch.equal(fake[~brain], x[~brain])  # exactly the background, not tanh's -0.99
-    assert not torch.equal(fake[brain], x[brain])
+    assert torch.equal(fake[~brain], x[~brain])  # the background, exactly
+    assert float(fake[brain].min()) == pytest.approx(-1.0, abs=1e-5)
+    assert float(fake[brain].max()) == pytest.approx(1.0, abs=1e-5)
     plain = _method("image").translate(x)
-    assert not torch.equal(plain[~brain], x[~brain])
+    assert not torch.equal(plain[~brain], x[~brain])  # tanh's background is not exactly -1
+
+
+def test_normalise_like_inputs_matches_the_numpy_normalisation() -> None:
+    # a raw image through normalise_intensity equals its brain's values through the torch one
+    rng = np.random.default_rng(0)
+    raw = np.zeros((12, 12, 12), np.float32)
+    raw[3:9, 3:9, 3:9] = rng.uniform(0.5, 2.0, (6, 6, 6))
+    reference = normalise_intensity(raw)
+    like = torch.from_numpy(reference)[None, None]
+    got = normalise_like_inputs(torch.from_numpy(raw)[None, None] * 3.0 + 7.0, like)[0, 0]
+    brain = raw > 0
+    # same up to where the background sits: numpy puts it at raw 0, just below the brain
+    ref_brain = reference[brain]
+    expected = 2 * (ref_brain - ref_brain.min()) / (ref_brain.max() - ref_brain.min()) - 1
+    np.testing.assert_allclose(got.numpy()[brain], expected, atol=1e-5)
+    assert torch.all(got[torch.from_numpy(~brain)] == -1.0)
