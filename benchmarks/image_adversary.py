@@ -7,8 +7,10 @@ Trains the demo's image model (``models/demo/image_aug.yaml``, starting from the
   2e-3, the segmenter's, no stabilisation);
 * ``after``: the authors' learning rates for G and D (2e-4, a tenth of the segmenter's), the
   image pool, one-sided label smoothing (real target 0.9), instance noise (SD 0.2 decaying to 0
-  over the run), spectral normalisation, one D step every second step, and the generated image
-  normalised as every input image is (``adversary:`` in the config; ``--after`` changes it).
+  over the run), spectral normalisation in place of D's instance norms, one D step every
+  second step, the generated image normalised as every input image is, and a generator
+  trained by D and NCC only (``adversary:`` and ``discriminator:`` in the config; ``--after``
+  changes them).
 
 Each epoch's validation writes to ``metrics.tsv`` the discriminator's accuracy on real target
 crops and on generated source crops (``d_acc_real``, ``d_acc_fake``), and the Kolmogorov-Smirnov
@@ -37,10 +39,10 @@ ROOT = Path(__file__).resolve().parents[1]
 BEFORE: dict[str, Any] = {"gen_lr": 2e-3, "discriminator": {"lr": 2e-3}}
 AFTER: dict[str, Any] = {
     "gen_lr": 2e-4,
-    "discriminator": {"lr": 2e-4},
+    "discriminator": {"lr": 2e-4, "norm": "none"},
     "gen_weight_decay": 1e-5,
     "adversary": {"real_label": 0.9, "instance_noise": 0.2, "spectral_norm": True,
-                  "d_every": 2, "normalise_generated": True},
+                  "d_every": 2, "normalise_generated": True, "seg_through_generator": False},
 }
 
 

@@ -376,6 +376,9 @@ def main() -> None:
                         default=["baseline", "latent", "image", "parcellation"])
     parser.add_argument("--steps", type=int, default=2, help="steps per --parts methods case")
     parser.add_argument("--shape", nargs=3, type=int, default=[256, 256, 200])
+    parser.add_argument("--settings", nargs="+", metavar="NET:WINDOW:OVERLAP:PRECISION",
+                        help="inference settings to time, e.g. authors:128:0.5:fp32 "
+                        "ours:whole:0:bf16 (default: six of them)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads (default: torch's); 1 gives the steadiest "
@@ -414,6 +417,9 @@ def main() -> None:
         settings = [("authors", 128, 0.5, "fp32"), ("ours", 128, 0.5, "fp32"),
                     ("ours", 128, 0.5, "bf16"), ("ours", 128, 0.25, "bf16"),
                     ("ours", whole, 0.0, "fp32"), ("ours", whole, 0.0, "bf16")]
+        if args.settings:
+            settings = [(n, whole if w == "whole" else int(w), float(o), p)
+                        for n, w, o, p in (s.split(":") for s in args.settings)]
         inference_side_by_side(tuple(args.shape), device, settings)
     if "accuracy" in args.parts:
         accuracy_table(args.train_study, args.epochs, args.device)

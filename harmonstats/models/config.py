@@ -78,14 +78,18 @@ class DiscriminatorConfig(_Strict):
     strides: tuple[int, ...] | None = None
     lr: float = Field(default=2e-3, gt=0.0)
     betas: tuple[float, float] = (0.5, 0.999)
+    norm: Literal["instance", "none"] = Field(
+        default="instance", description="normalisation after each convolution but the first "
+                                        "(pix2pix: instance); none leaves D every feature "
+                                        "map's level (use with adversary.spectral_norm)")
 
 
 class AdversaryConfig(_Strict):
     """What keeps a discriminator from winning outright (``benchmarks/image_adversary.py``).
 
     With the defaults the discriminator is trained as in the paper. ``real_label``,
-    ``instance_noise`` and ``normalise_generated`` apply to the image model; ``spectral_norm``
-    and ``d_every`` to both adaptation models.
+    ``instance_noise``, ``seg_through_generator`` and ``normalise_generated`` apply to the image
+    model; ``spectral_norm`` and ``d_every`` to both adaptation models.
     """
 
     real_label: float = Field(
@@ -100,14 +104,18 @@ class AdversaryConfig(_Strict):
     spectral_norm: bool = Field(
         default=False, description="spectral normalisation of D's convolutions (Miyato 2018)")
     d_every: int = Field(default=1, ge=1, description="update D on every n-th step only")
+    seg_through_generator: bool = Field(
+        default=True,
+        description="image model: the segmentation loss on generated images also trains the "
+                    "generator (the paper); false: the generator learns from D and NCC only, "
+                    "so it cannot make images easier to segment instead of target-like")
     normalise_generated: bool = Field(
         default=False,
         description="image model: the generated image goes through the normalisation of every "
                     "input image (z-scored within the input's brain, rescaled to [-1, 1], the "
-                    "background at -1), so that it can differ from a real one only in contrast, "
-                    "texture and sharpness, not in a global offset or scale (which D's instance "
-                    "norms barely see and the NCC term ignores) or in a background tanh never "
-                    "quite reaches")
+                    "background at -1), so that it cannot differ from a real one by a global "
+                    "scale (which the NCC term ignores) or by a background tanh never quite "
+                    "reaches")
 
 
 class AugmentConfig(_Strict):

@@ -33,6 +33,10 @@ class PatchDiscriminator3D(nn.Module):
     spectral_norm : bool
         Divide every convolution's weight by its largest singular value (one power iteration per
         step), which bounds how fast the discriminator can sharpen.
+    norm : {"instance", "none"}
+        Normalisation after every convolution but the first. Instance norm removes each feature
+        map's mean and scale, so a global intensity offset or scale of the input reaches the
+        output only through the first layer's nonlinearity.
 
     References
     ----------
@@ -49,6 +53,7 @@ class PatchDiscriminator3D(nn.Module):
         kernel_size: int = 4,
         strides: Sequence[int] = (2, 2, 2, 1),
         spectral_norm: bool = False,
+        norm: str = "instance",
     ) -> None:
         super().__init__()
         channels = tuple(int(c) for c in channels)
@@ -58,6 +63,8 @@ class PatchDiscriminator3D(nn.Module):
                 f"PatchDiscriminator3D needs one stride per layer: {len(channels)} layers, "
                 f"strides {strides}"
             )
+        if norm not in ("instance", "none"):
+            raise ValueError(f"unknown PatchDiscriminator3D norm {norm!r}")
         if kernel_size < 1 or in_channels < 1 or out_channels < 1:
             raise ValueError(
                 f"invalid PatchDiscriminator3D sizes: kernel_size={kernel_size}, "
@@ -72,7 +79,7 @@ class PatchDiscriminator3D(nn.Module):
         c_prev = in_channels
         for i, (c, s) in enumerate(zip(channels, strides, strict=True)):
             layers.append(conv(c_prev, c, s))
-            if i > 0:
+            if i > 0 and norm == "instance":
                 layers.append(nn.InstanceNorm3d(c, affine=False))
             layers.append(nn.LeakyReLU(0.2))
             c_prev = c

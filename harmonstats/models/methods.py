@@ -49,24 +49,25 @@ def alpha_schedule(epoch: int, cfg: TrainConfig) -> float:
 
 
 def normalise_like_inputs(image: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """:data:`~harmonstats.models.data.NORMALISATION` of ``image`` inside the brain of ``like``.
+    """A generator's Tanh output put through :data:`~harmonstats.models.data.NORMALISATION`.
 
-    ``like`` is a prepared input batch ``(N, 1, *spatial)``: its brain is every voxel above
-    its minimum (the background). Each ``image`` is z-scored over that brain and rescaled
-    linearly so that the brain spans [-1, 1]; the background is set to -1, as in a prepared
-    input. Differentiable, so a generator can be trained through it.
+    The output ``f`` in [-1, 1] is read as an acquired signal ``(f + 1) / 2`` >= 0 (Tanh's -1 is
+    no signal), masked to the brain of ``like`` (a prepared input batch ``(N, 1, *spatial)``:
+    every voxel above its minimum), and normalised exactly as every input image is:
+    z-scored within the brain (the background at the z of signal 0), then rescaled so that the
+    volume spans [-1, 1]. Differentiable, so a generator can be trained through it.
     """
     out = []
     for img, ref in zip(image.float(), like, strict=True):
         brain = ref > ref.min()
-        values = img[brain]
+        values = (img[brain] + 1.0) / 2.0
         if values.numel() < 2:
             out.append(torch.full_like(img, -1.0))
             continue
-        z = (img - values.mean()) / values.std().clamp_min(1e-6)
-        lo, hi = z[brain].min(), z[brain].max()
-        scaled = 2.0 * (z - lo) / (hi - lo).clamp_min(1e-6) - 1.0
-        out.append(torch.where(brain, scaled, torch.full_like(scaled, -1.0)))
+        mean, std = values.mean(), values.std(correction=0).clamp_min(1e-6)
+        z = torch.where(brain, ((img + 1.0) / 2.0 - mean) / std, -mean / std)
+        lo, hi = z.min(), z.max()
+        out.append(2.0 * (z - lo) / (hi - lo).clamp_min(1e-6) - 1.0)
     return torch.stack(out).to(image.dtype)
 
 
@@ -286,7 +287,8 @@ class Method:
             if warm:
                 loss_seg = self.gdl(seg(x), y)
             else:
-                loss_seg = 0.5 * (self.gdl(seg(fake), y) + self.gdl(seg(x), y))
+                seen_by_seg = fake if self.cfg.adversary.seg_through_generator else fake.detach()
+                loss_seg = 0.5 * (self.gdl(seg(seen_by_seg), y) + self.gdl(seg(x), y))
             lam = self.cfg.ncc_warmup_weight if warm else self.cfg.ncc_weight
             loss = loss_seg + loss_adv + lam * loss_ncc
         loss.backward()

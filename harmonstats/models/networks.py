@@ -63,4 +63,5 @@ def build_discriminator(cfg: TrainConfig) -> PatchDiscriminator3D:
     """
     in_ch, out_ch, kernel, strides = _discriminator_layout(cfg)
     return PatchDiscriminator3D(in_ch, out_ch, cfg.discriminator.channels, kernel_size=kernel,
-                                strides=strides, spectral_norm=cfg.adversary.spectral_norm)
+                                strides=strides, spectral_norm=cfg.adversary.spectral_norm,
+                                norm=cfg.discriminator.norm)
