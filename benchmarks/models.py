@@ -293,7 +293,7 @@ def windows_table(study: Path, train_study: Path, runs: Path, subjects: int, cro
     from harmonstats.io import load_nifti
     from harmonstats.models.apply import load_segmenter, segment_image
     from harmonstats.models.losses import dice_per_class
-    from harmonstats.report.pipeline import DEMO, demo_study
+    from harmonstats.pipeline.demo import DEMO, demo_study
 
     root, _ = demo_study(study, DEMO, jobs=2)
     cohort = Cohort.from_bids(root, methods=["truth"])
@@ -332,8 +332,8 @@ def agreement(study: Path) -> None:
     from harmonstats.io import load_nifti
     from harmonstats.models.apply import load_segmenter, segment_image
     from harmonstats.models.losses import dice_per_class
-    from harmonstats.report.pipeline import DEMO, demo_study
-    from harmonstats.report.segment import demo_models
+    from harmonstats.pipeline.demo import DEMO, demo_study
+    from harmonstats.pipeline.segment import demo_models
 
     root, _ = demo_study(study, DEMO, jobs=2)
     cohort = Cohort.from_bids(root, methods=["truth"])  # not every derivatives folder

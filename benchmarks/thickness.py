@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harmonstats.cohort import Cohort
 from harmonstats.io import load_nifti, read_table
 from harmonstats.measures.direct import PROBABILITY_SIGMA, direct_thickness
 from harmonstats.measures.laplace import laplace_thickness
@@ -91,11 +92,11 @@ def run_brains(study: Path, n: int, direct: bool, prob_sigma: float) -> None:
     print(f"\n== synthetic folded brains: {len(ids)} subjects of {study} (truth label maps); "
           f"DiReCT probability maps: sigma {prob_sigma} mm ==")
     rows = []
+    cohort = Cohort.from_bids(study, methods=["truth"], check=False)
     for pid in ids:
-        anat = study / f"sub-{pid}" / "anat"
-        img = load_nifti(anat / f"sub-{pid}_desc-truth_dseg.nii.gz")
+        img = load_nifti(cohort.label_path("truth", pid))
         labels = np.asarray(img.dataobj).astype(np.int16)
-        regions = np.asarray(load_nifti(anat / f"sub-{pid}_desc-regions_dseg.nii.gz").dataobj)
+        regions = np.asarray(load_nifti(cohort.region_path("truth", pid)).dataobj)
         spacing = tuple(float(z) for z in img.header.get_zooms()[:3])
         gm = labels == 2
         lap, t_lap = timed(cortical_thickness, labels, spacing)

@@ -74,7 +74,8 @@ _EXPORTS: dict[str, str] = {
 }
 
 #: Subpackages reachable as attributes (``hs.figures.plot_dice``).
-_SUBMODULES = ("analysis", "figures", "measures", "models", "report", "synth")
+_SUBMODULES = ("analysis", "figures", "layout", "measures", "models", "pipeline", "report",
+               "synth")
 
 __all__ = ["__version__", *sorted(_EXPORTS), *_SUBMODULES]
 

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from harmonstats import __version__
+from harmonstats.errors import InputError
 
 __all__ = ["COMMANDS", "main"]
 
@@ -24,11 +25,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "segment": ("harmonstats.models.cli_segment", "apply a trained model to a study"),
     "measure": ("harmonstats.measures.cli", "measure volumes, cortical thickness and Dice"),
     "validate": ("harmonstats.analysis.cli", "run the harmonisation-validation statistics"),
-    "report": ("harmonstats.report.cli", "run a study end to end and write the HTML report"),
+    "report": ("harmonstats.pipeline.cli", "run a study end to end and write the HTML report"),
 }
 
-#: Errors that come from the user's input: printed as one line, exit code 2, no traceback.
-USER_ERRORS = (ValueError, FileNotFoundError, KeyError, TypeError, PermissionError)
+#: Errors that come from the user's input or its files: printed as one line, exit code 2, no
+#: traceback. Every other exception (a KeyError, a TypeError, a ValueError raised inside a
+#: library) is a bug and keeps its traceback.
+USER_ERRORS = (InputError, OSError)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     for name, (_module, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)
     return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error as one line (an OSError's own text names the file: ``[Errno 2] ...: 'x'``)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,8 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(module.run(args) or 0)
     except USER_ERRORS as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"harmonstats {name}: error: {message}", file=sys.stderr)
+        print(f"harmonstats {name}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(

@@ -1,92 +1,119 @@
-"""Cohorts: a participants table plus, for each method, where each subject's label map lives.
+"""Cohorts: a participants table plus, for each method, where each scan's label map lives.
 
-A :class:`Cohort` is built from a BIDS-like study folder (:meth:`Cohort.from_bids`) or from path
+A :class:`Cohort` is built from a BIDS study folder (:meth:`Cohort.from_bids`) or from path
 patterns (:meth:`Cohort.from_patterns`), and is validated on construction: every problem is
-reported with the subject, the file and what is wrong.
+reported with the subject, the file and what is wrong. It is the one object the models,
+measures and report layers take. The files it finds, and where, are those of the study layout
+(:mod:`harmonstats.layout`).
 
-Layout read by :meth:`Cohort.from_bids`::
-
-    STUDY/participants.tsv
-    STUDY/sub-<id>/anat/sub-<id>_T2w.nii.gz
-    STUDY/sub-<id>/anat/sub-<id>_desc-<method>_dseg.nii.gz       methods that came with the data
-    STUDY/sub-<id>/anat/sub-<id>_desc-regions_dseg.nii.gz        the study's cortical regions
-    STUDY/derivatives/<method>/sub-<id>/anat/sub-<id>_dseg.nii.gz               model outputs
-    STUDY/derivatives/<method>/sub-<id>/anat/sub-<id>_desc-regions_dseg.nii.gz  their parcellation
+A cohort's unit is the *scan* (:class:`harmonstats.layout.Scan`): one subject at one session.
+Its participants table has one row per scan, ``participant_id`` as ``sub-<label>`` and
+``session_id`` as ``ses-<label>`` (missing in a study without sessions).
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from harmonstats.io import check_participant_id, load_nifti, read_table
+from harmonstats.errors import InputError
+from harmonstats.io import load_nifti
 from harmonstats.labels import LabelScheme, get_scheme
+from harmonstats.layout import (
+    PARTICIPANTS,
+    Scan,
+    check_participants,
+    expand_paths,
+    find_study_files,
+    method_name,
+    read_scans,
+    scans_of,
+)
 
-__all__ = ["REQUIRED_COLUMNS", "Cohort", "check_participants"]
+__all__ = ["Cohort", "check_images", "check_scan_files"]
 
-#: Columns every participants table must have (DESIGN.md).
-REQUIRED_COLUMNS: tuple[str, ...] = ("participant_id", "cohort", "ga_birth", "pma_scan", "sex")
-
-_NUMERIC_COLUMNS = ("ga_birth", "pma_scan", "birth_weight")
-_METHOD_RE = re.compile(r"^[a-z][a-z0-9_+]*$")
-_RAW_DSEG = re.compile(r"^sub-(?P<id>[A-Za-z0-9]+)_desc-(?P<desc>[A-Za-z0-9]+)_dseg\.nii(\.gz)?$")
 _AFFINE_TOL = 1e-3
 
+ScanKey = Scan | str
+# Scan (or scan key) -> path; keys are Scan objects once a Cohort holds them.
+ScanPaths = Mapping[Any, Path]
 
-def check_participants(table: pd.DataFrame, *, source: str = "participants table") -> pd.DataFrame:
-    """Validate a participants table and return a clean copy.
 
-    IDs lose their ``sub-`` prefix, ``sex`` is upper-cased, and numeric columns become floats.
+def check_scan_files(scan: Scan | str,
+                     files: Sequence[tuple[str, str | os.PathLike[str], LabelScheme | None]]
+                     ) -> None:
+    """Check one scan's files: each reads as a 3D NIfTI volume, all share one grid (shape and
+    affine), images hold finite intensities and label maps the labels of their scheme.
+
+    Parameters
+    ----------
+    scan : Scan or str
+        The scan, for messages.
+    files : sequence of (what, path, scheme)
+        What each file is (``T2w image``, ``label map (original)``...), its path, and its
+        label scheme (None for an intensity image).
 
     Raises
     ------
-    ValueError
-        On missing required columns, an empty table, unsafe or duplicate IDs, non-numeric or
-        impossible ages (PMA at scan before GA at birth, non-positive ages), or unknown sex codes.
-        The message names the column and the participants at fault.
+    FileNotFoundError
+        If a file is missing.
+    InputError
+        Naming the scan, the file and the problem.
     """
-    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
-    if missing:
-        raise ValueError(
-            f"{source}: missing required column(s) {missing}; has {list(table.columns)}"
-        )
-    if len(table) == 0:
-        raise ValueError(f"{source}: empty cohort (no participants)")
-    df = table.copy()
-    df["participant_id"] = [check_participant_id(p) for p in df["participant_id"]]
-    dup = df["participant_id"][df["participant_id"].duplicated()].unique().tolist()
-    if dup:
-        raise ValueError(f"{source}: duplicate participant IDs {dup}")
-    df["cohort"] = df["cohort"].astype(str)
-    for col in _NUMERIC_COLUMNS:
-        if col not in df.columns:
+    ref_shape: tuple[int, ...] | None = None
+    ref_affine = np.eye(4)
+    ref_name = ""
+    for what, path, scheme in files:
+        desc = f"{scan} {what}"
+        img = load_nifti(path, what=desc)
+        if ref_shape is None:
+            ref_shape, ref_affine, ref_name = img.shape, img.affine, str(path)
+        elif img.shape != ref_shape:
+            raise InputError(
+                f"{desc}: shape {img.shape} of {path} differs from {ref_shape} of {ref_name}"
+            )
+        elif not np.allclose(img.affine, ref_affine, atol=_AFFINE_TOL):
+            raise InputError(f"{desc}: affine of {path} differs from that of {ref_name}")
+        data = np.asanyarray(img.dataobj)
+        if scheme is None:
+            finite = np.isfinite(data)
+            if not finite.all():
+                raise InputError(f"{desc}: {path} holds {int((~finite).sum())} NaN or "
+                                 "infinite voxel(s)")
             continue
-        values = pd.to_numeric(df[col], errors="coerce")
-        bad = df["participant_id"][values.isna() & df[col].notna()].tolist()
+        if not np.issubdtype(data.dtype, np.integer) and not np.allclose(data, np.rint(data)):
+            raise InputError(f"{desc}: {path} holds non-integer label values")
+        bad = scheme.invalid_labels(np.rint(data).astype(np.int64))
         if bad:
-            raise ValueError(f"{source}: column {col!r} is not numeric for participants {bad[:10]}")
-        df[col] = values.astype(float)
-    for col in ("ga_birth", "pma_scan"):
-        bad = df["participant_id"][df[col] <= 0].tolist()
-        if bad:
-            raise ValueError(f"{source}: {col} must be positive (weeks); participants {bad[:10]}")
-    impossible = df["participant_id"][df["pma_scan"] < df["ga_birth"]].tolist()
-    if impossible:
-        raise ValueError(
-            f"{source}: PMA at scan is before GA at birth for participants {impossible[:10]}"
-        )
-    sex = df["sex"].astype(str).str.upper()
-    bad_sex = df["participant_id"][~sex.isin(["F", "M"]) & df["sex"].notna()].tolist()
-    if bad_sex:
-        raise ValueError(f"{source}: column 'sex' must be F or M; participants {bad_sex[:10]}")
-    df["sex"] = sex.where(df["sex"].notna())
-    return df.reset_index(drop=True)
+            raise InputError(
+                f"{desc}: {path} holds labels {bad[:10]} outside label scheme {scheme.name!r}"
+            )
+
+
+def check_images(images: Mapping[Any, str | os.PathLike[str]]) -> None:
+    """Check T2w images before any is segmented (see :func:`check_scan_files`).
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the first scan whose image is missing.
+    InputError
+        Naming the scan and file of an unreadable, non-3D or non-finite image.
+    """
+    for scan, path in images.items():
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"{scan}: T2w image not found: {path}")
+        check_scan_files(scan, [("T2w image", path, None)])
+
+
+def _scan_map(paths: Mapping[Any, str | os.PathLike[str]]) -> dict[Scan, Path]:
+    return {Scan.parse(k): Path(v) for k, v in paths.items()}
 
 
 @dataclass
@@ -96,28 +123,30 @@ class Cohort:
     Parameters
     ----------
     participants : pandas.DataFrame
-        Participants table (see :data:`REQUIRED_COLUMNS`); validated with
+        Participants table, one row per scan (see :data:`REQUIRED_COLUMNS`); validated with
         :func:`check_participants`.
     labels : mapping
-        Method -> participant ID -> path of its tissue label map.
+        Method -> scan -> path of its tissue label map. A scan is a
+        :class:`~harmonstats.layout.Scan` or its key (``sub-X``, ``sub-X_ses-Y``, or a bare
+        subject label).
     regions : mapping, optional
-        Method -> participant ID -> path of a cortical region map. The key ``""`` holds the
-        study's own region maps, used for methods that have none of their own.
+        Method -> scan -> path of a cortical region map. The key ``""`` holds the study's own
+        region maps, used for methods that have none of their own.
     images : mapping, optional
-        Participant ID -> path of the T2w image.
+        Scan -> path of the T2w image.
     scheme, region_scheme : str or LabelScheme
         Label schemes of the tissue and region maps.
     root : path, optional
         The study folder, if any.
     check : bool
         Validate every file on construction (existence, readability, 3D, shape and affine
-        agreement with the subject's other files, labels within the scheme).
+        agreement with the scan's other files, labels within the scheme).
     """
 
     participants: pd.DataFrame
-    labels: Mapping[str, Mapping[str, Path]]
-    regions: Mapping[str, Mapping[str, Path]] = field(default_factory=dict)
-    images: Mapping[str, Path] = field(default_factory=dict)
+    labels: Mapping[str, ScanPaths]
+    regions: Mapping[str, ScanPaths] = field(default_factory=dict)
+    images: ScanPaths = field(default_factory=dict)
     scheme: LabelScheme | str = "tissues7"
     region_scheme: LabelScheme | str = "regions11"
     root: Path | None = None
@@ -127,61 +156,79 @@ class Cohort:
         self.participants = check_participants(self.participants)
         self.scheme = get_scheme(self.scheme, kind="tissue")
         self.region_scheme = get_scheme(self.region_scheme, kind="region")
-        for method in self.labels:
-            if not _METHOD_RE.fullmatch(method):
-                raise ValueError(
-                    f"method name {method!r} is not allowed: use lowercase letters, digits and '_'"
-                )
         if not self.labels:
-            raise ValueError("cohort has no methods (no label maps were found or given)")
-        ids = set(self.subjects)
+            raise InputError("cohort has no methods (no label maps were found or given)")
+        self.labels = {method_name(m): _scan_map(p) for m, p in self.labels.items()}
+        self.regions = {k: _scan_map(p) for k, p in self.regions.items()}
+        self.images = _scan_map(self.images)
+        scans = set(self.scans)
         for method, paths in self.labels.items():
-            missing = [pid for pid in self.subjects if pid not in paths]
+            missing = [str(s) for s in self.scans if s not in paths]
             if missing:
-                raise ValueError(f"method {method!r}: no label map for participants {missing[:10]}")
-            extra = sorted(set(paths) - ids)
+                raise InputError(f"method {method!r}: no label map for participants {missing[:10]}")
+            extra = sorted(str(s) for s in set(paths) - scans)
             if extra:
-                raise ValueError(
+                raise InputError(
                     f"method {method!r}: label maps for unknown participants {extra[:10]}"
                 )
         if self.check:
             self.validate()
 
     @property
+    def scans(self) -> list[Scan]:
+        """The scans (subject-sessions), in table order."""
+        return scans_of(self.participants)
+
+    @property
     def subjects(self) -> list[str]:
-        """Participant IDs, in table order."""
-        return self.participants["participant_id"].tolist()
+        """Participant IDs (``sub-<label>``), each once, in table order."""
+        return list(dict.fromkeys(self.participants["participant_id"]))
 
     @property
     def methods(self) -> list[str]:
         """Names of the methods with label maps."""
         return list(self.labels)
 
-    def label_path(self, method: str, participant_id: str) -> Path:
-        """Path of a subject's tissue label map for ``method``."""
-        if method not in self.labels:
-            raise ValueError(f"unknown method {method!r}; cohort has {self.methods}")
-        try:
-            return Path(self.labels[method][participant_id])
-        except KeyError:
-            raise ValueError(f"unknown participant {participant_id!r}") from None
+    def _scan(self, scan: ScanKey) -> Scan:
+        key = Scan.parse(scan)
+        if key in self.images or any(key in p for p in self.labels.values()):
+            return key
+        sessions = [s for s in self.scans if s.subject == key.subject]
+        if key.session is None and len(sessions) == 1:
+            return sessions[0]
+        if sessions:
+            raise InputError(f"{key} has sessions {[s.session_id for s in sessions]}: "
+                             "name the scan as sub-<label>_ses-<label>")
+        raise InputError(f"unknown participant {str(scan)!r}")
 
-    def region_path(self, method: str, participant_id: str) -> Path | None:
+    def label_path(self, method: str, scan: ScanKey) -> Path:
+        """Path of a scan's tissue label map for ``method``."""
+        if method not in self.labels:
+            raise InputError(f"unknown method {method!r}; cohort has {self.methods}")
+        return Path(self.labels[method][self._scan(scan)])
+
+    def region_path(self, method: str, scan: ScanKey) -> Path | None:
         """Region map for ``method`` (its own, else the study's), or None if there is none."""
-        for key in (method, ""):
-            path = self.regions.get(key, {}).get(participant_id)
+        key = self._scan(scan)
+        for name in (method, ""):
+            path = self.regions.get(name, {}).get(key)
             if path is not None:
                 return Path(path)
         return None
 
-    def image_path(self, participant_id: str) -> Path | None:
-        """Path of the subject's T2w image, if known."""
-        path = self.images.get(participant_id)
+    def image_path(self, scan: ScanKey) -> Path | None:
+        """Path of the scan's T2w image, if known."""
+        path = self.images.get(self._scan(scan))
         return Path(path) if path is not None else None
 
-    def spacing(self, participant_id: str) -> tuple[float, float, float]:
-        """Voxel size in mm of the subject's first label map (from the NIfTI header)."""
-        img = load_nifti(self.label_path(self.methods[0], participant_id))
+    def row(self, scan: ScanKey) -> pd.Series:
+        """The participants-table row of a scan."""
+        key = self._scan(scan)
+        return self.participants.iloc[self.scans.index(key)]
+
+    def spacing(self, scan: ScanKey) -> tuple[float, float, float]:
+        """Voxel size in mm of the scan's first label map (from the NIfTI header)."""
+        img = load_nifti(self.label_path(self.methods[0], scan))
         zooms = img.header.get_zooms()[:3]
         return (float(zooms[0]), float(zooms[1]), float(zooms[2]))
 
@@ -189,7 +236,7 @@ class Cohort:
         """A cohort restricted to some methods (no re-validation of files)."""
         unknown = [m for m in methods if m not in self.labels]
         if unknown:
-            raise ValueError(f"unknown method(s) {unknown}; cohort has {self.methods}")
+            raise InputError(f"unknown method(s) {unknown}; cohort has {self.methods}")
         return Cohort(
             participants=self.participants,
             labels={m: self.labels[m] for m in methods},
@@ -202,54 +249,32 @@ class Cohort:
         )
 
     def validate(self) -> None:
-        """Check every file; raise ValueError/FileNotFoundError naming subject, file and problem."""
+        """Check every file; raise ValueError/FileNotFoundError naming scan, file and problem."""
         tissue = get_scheme(self.scheme)
         region = get_scheme(self.region_scheme, kind="region")
         for method in self.methods:
-            missing = [pid for pid in self.subjects if not self.label_path(method, pid).is_file()]
+            missing = [s for s in self.scans if not self.label_path(method, s).is_file()]
             if missing:
                 raise FileNotFoundError(
-                    f"sub-{missing[0]} label map ({method}): file not found: "
+                    f"{missing[0]} label map ({method}): file not found: "
                     f"{self.label_path(method, missing[0])} (method {method!r} has no label map "
-                    f"for {len(missing)} of {len(self.subjects)} subjects; if a segmentation was "
+                    f"for {len(missing)} of {len(self.scans)} subjects; if a segmentation was "
                     "interrupted, rerun it or remove that method's files)"
                 )
-        for pid in self.subjects:
-            ref_shape: tuple[int, ...] | None = None
-            ref_affine = np.eye(4)
-            ref_name = ""
-            files: list[tuple[str, Path, LabelScheme | None]] = []
-            if self.image_path(pid) is not None:
-                files.append(("T2w image", self.images[pid], None))
-            for method in self.methods:
-                files.append((f"label map ({method})", self.label_path(method, pid), tissue))
-            for key, paths in self.regions.items():
-                if pid in paths:
-                    files.append((f"region map ({key or 'study'})", Path(paths[pid]), region))
-            for what, path, scheme in files:
-                desc = f"sub-{pid} {what}"
-                img = load_nifti(path, what=desc)
-                if ref_shape is None:
-                    ref_shape, ref_affine, ref_name = img.shape, img.affine, str(path)
-                elif img.shape != ref_shape:
-                    raise ValueError(
-                        f"{desc}: shape {img.shape} of {path} differs from {ref_shape} "
-                        f"of {ref_name}"
-                    )
-                elif not np.allclose(img.affine, ref_affine, atol=_AFFINE_TOL):
-                    raise ValueError(f"{desc}: affine of {path} differs from that of {ref_name}")
-                if scheme is not None:
-                    data = np.asanyarray(img.dataobj)
-                    if not np.issubdtype(data.dtype, np.integer) and not np.allclose(
-                        data, np.rint(data)
-                    ):
-                        raise ValueError(f"{desc}: {path} holds non-integer label values")
-                    bad = scheme.invalid_labels(np.rint(data).astype(np.int64))
-                    if bad:
-                        raise ValueError(
-                            f"{desc}: {path} holds labels {bad[:10]} outside label scheme "
-                            f"{scheme.name!r}"
-                        )
+        for scan in self.scans:
+            self._validate_scan(scan, tissue, region)
+
+    def _validate_scan(self, scan: Scan, tissue: LabelScheme, region: LabelScheme) -> None:
+        files: list[tuple[str, Path, LabelScheme | None]] = []
+        image = self.image_path(scan)
+        if image is not None:
+            files.append(("T2w image", image, None))
+        for method in self.methods:
+            files.append((f"label map ({method})", self.label_path(method, scan), tissue))
+        for key, paths in self.regions.items():
+            if scan in paths:
+                files.append((f"region map ({key or 'study'})", Path(paths[scan]), region))
+        check_scan_files(scan, files)
 
     @classmethod
     def from_patterns(
@@ -262,13 +287,24 @@ class Cohort:
         root: str | os.PathLike[str] | None = None,
         scheme: LabelScheme | str = "tissues7",
         region_scheme: LabelScheme | str = "regions11",
+        sessions: str | None = None,
         check: bool = True,
     ) -> Cohort:
         """Build a cohort from path patterns.
 
         A pattern is a path holding ``{participant_id}`` (and optionally ``{session_id}`` or
-        ``{cohort}``), relative to ``root`` unless absolute. Use method ``""`` in ``regions``
+        any participants column such as ``{cohort}``), relative to ``root`` unless absolute.
+        ``{participant_id}`` and ``{session_id}`` expand to the labels, without ``sub-`` and
+        ``ses-`` (:func:`harmonstats.layout.expand_pattern`). Use method ``""`` in ``regions``
         for region maps shared by all methods.
+
+        Parameters
+        ----------
+        participants : DataFrame or path
+            Participants table; with a ``root``, each subject's sessions table is read too
+            (see :func:`harmonstats.layout.read_scans`).
+        sessions : str, optional
+            Pattern of the subjects' sessions tables (default: the BIDS place).
 
         Examples
         --------
@@ -277,27 +313,12 @@ class Cohort:
         ...     labels={"original": "sub-{participant_id}/anat/drawem9.nii.gz"},
         ...     root="study", scheme="drawem9")
         """
-        table = (
-            read_table(participants) if not isinstance(participants, pd.DataFrame) else participants
-        )
-        table = check_participants(table)
         base = Path(root) if root is not None else None
+        raw, source = read_scans(base, participants=participants, sessions=sessions)
+        table = check_participants(raw, source=source)
 
-        def expand(pattern: str) -> dict[str, Path]:
-            out = {}
-            for row in table.to_dict("records"):
-                try:
-                    rel = pattern.format(**{k: ("" if pd.isna(v) else v) for k, v in row.items()})
-                except KeyError as exc:
-                    raise ValueError(
-                        f"path pattern {pattern!r} uses {exc.args[0]!r}, which is not a "
-                        "participants column"
-                    ) from None
-                path = Path(rel)
-                out[row["participant_id"]] = (
-                    path if path.is_absolute() or base is None else base / path
-                )
-            return out
+        def expand(pattern: str) -> dict[Scan, Path]:
+            return expand_paths(pattern, table, base)
 
         return cls(
             participants=table,
@@ -316,91 +337,45 @@ class Cohort:
         root: str | os.PathLike[str],
         methods: Sequence[str] | None = None,
         *,
-        participants: str | os.PathLike[str] = "participants.tsv",
+        participants: str | os.PathLike[str] = PARTICIPANTS,
         scheme: LabelScheme | str = "tissues7",
         region_scheme: LabelScheme | str = "regions11",
         check: bool = True,
     ) -> Cohort:
-        """Discover a BIDS-like study folder (layout in the module docstring).
+        """Discover a BIDS study folder (layout in :mod:`harmonstats.layout`).
 
         Parameters
         ----------
         root : path
             The study folder.
         methods : sequence of str, optional
-            Methods to load; default: every method found (``desc-<method>_dseg`` maps in
-            ``anat/`` other than ``regions``, and every folder of ``derivatives/``).
+            Methods to load; default: every method found (``desc-<method>_dseg`` maps other
+            than ``regions``, and every model dataset of ``derivatives/``), ``original`` and
+            ``truth`` first.
         participants : path
-            Participants table, relative to ``root`` unless absolute.
+            Participants table, relative to ``root`` unless absolute; each subject's
+            ``sub-<label>_sessions.tsv`` is read beside it.
         """
         base = Path(root)
         if not base.is_dir():
             raise FileNotFoundError(f"study folder not found: {base}")
-        table_path = Path(participants)
-        table_path = table_path if table_path.is_absolute() else base / table_path
-        table = check_participants(read_table(table_path), source=str(table_path))
-        found = cls._discover_methods(base, table["participant_id"].tolist())
+        raw, source = read_scans(base, participants=participants)
+        table = check_participants(raw, source=source)
+        found = find_study_files(base, scans_of(table))
         if methods is None:
-            methods = sorted(found, key=lambda m: (m not in ("original", "truth"), m))
-        unknown = [m for m in methods if m not in found]
+            methods = sorted(found.labels, key=lambda m: (m not in ("original", "truth"), m))
+        unknown = [m for m in methods if m not in found.labels]
         if unknown:
-            raise ValueError(
-                f"method(s) {unknown} not found in {base}; found {sorted(found) or 'none'}"
+            raise InputError(
+                f"method(s) {unknown} not found in {base}; found {sorted(found.labels) or 'none'}"
             )
-        anat = "sub-{participant_id}/anat/sub-{participant_id}"
-        labels = {m: found[m] for m in methods}
-        # A method's own parcellation lives in derivatives/<method>/, whether its tissue maps
-        # came with the data (desc-<method>) or from a model.
-        regions = {"": f"{anat}_desc-regions_dseg.nii.gz"}
-        regions.update({m: f"derivatives/{m}/{anat}_desc-regions_dseg.nii.gz" for m in methods})
-        region_paths = {}
-        for key, pattern in regions.items():
-            paths = {
-                pid: base / pattern.format(participant_id=pid) for pid in table["participant_id"]
-            }
-            present = {pid: p for pid, p in paths.items() if p.is_file()}
-            if present:
-                region_paths[key] = present
-        image_pattern = f"{anat}_T2w.nii.gz"
-        images = {
-            pid: base / image_pattern.format(participant_id=pid) for pid in table["participant_id"]
-        }
         return cls(
             participants=table,
-            labels={
-                m: {pid: base / p.format(participant_id=pid) for pid in table["participant_id"]}
-                for m, p in labels.items()
-            },
-            regions=region_paths,
-            images={pid: p for pid, p in images.items() if p.is_file()},
+            labels={m: found.labels[m] for m in methods},
+            regions={k: v for k, v in found.regions.items() if k == "" or k in methods},
+            images=found.images,
             scheme=scheme,
             region_scheme=region_scheme,
             root=base,
             check=check,
         )
-
-    @staticmethod
-    def _discover_methods(base: Path, subjects: Sequence[str]) -> dict[str, str]:
-        """Method -> path pattern, from the files of the first subjects and derivatives/."""
-        found: dict[str, str] = {}
-        anat = "sub-{participant_id}/anat/sub-{participant_id}"
-        for pid in subjects:
-            folder = base / f"sub-{pid}" / "anat"
-            if not folder.is_dir():
-                continue
-            for entry in sorted(folder.iterdir()):
-                match = _RAW_DSEG.match(entry.name)
-                if match and match["desc"] != "regions":
-                    ext = entry.name[entry.name.index(".nii") :]
-                    found.setdefault(match["desc"], f"{anat}_desc-{match['desc']}_dseg{ext}")
-        deriv = base / "derivatives"
-        if deriv.is_dir():
-            for entry in sorted(deriv.iterdir()):
-                if not (entry.is_dir() and _METHOD_RE.fullmatch(entry.name)):
-                    continue
-                pattern = f"derivatives/{entry.name}/{anat}_dseg.nii.gz"
-                # A folder holding only parcellations of a method that came with the data
-                # (derivatives/original/) is not a method of its own.
-                if any((base / pattern.format(participant_id=pid)).is_file() for pid in subjects):
-                    found.setdefault(entry.name, pattern)
-        return found

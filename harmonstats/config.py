@@ -1,9 +1,16 @@
 """Study configuration: one YAML file describes a study, validated into a :class:`StudyConfig`.
 
 A study YAML names the participants table and how its columns map onto harmonstats' names, the
-cohorts and which one is the reference, where each method's label maps are (path patterns with
-``{participant_id}``), the label schemes, how to measure, and the statistics battery's options
-(section ``analysis``, whose schema is the analysis package's own configuration).
+cohorts and which one is the reference, where each method's label maps are (path patterns), the
+label schemes, how to measure, and the statistics battery's options (section ``analysis``, whose
+schema is the analysis package's own configuration).
+
+Path patterns hold ``{participant_id}`` and, in a study with sessions, ``{session_id}``: they
+expand to the subject and session *labels*, without ``sub-`` and ``ses-``, whether the tables
+give the IDs with the prefixes (as BIDS requires) or without, so a pattern spells BIDS paths as
+``sub-{participant_id}/ses-{session_id}/anat/sub-{participant_id}_ses-{session_id}_...``. Any
+other ``{column}`` expands to that participants column. Sessions come from each subject's
+``sub-<label>_sessions.tsv`` (``participants.sessions``).
 
 Relative paths are resolved against ``root``, itself relative to the YAML file's folder.
 Unknown keys are errors, reported as ``study.yaml: unknown key 'methods.original.foo'``.
@@ -21,7 +28,20 @@ A minimal study (Draw-EM labels that came with the data, plus one model's output
              regions: "sub-{participant_id}/anat/sub-{participant_id}_drawem87.nii.gz"}
     methods:
       original: {labels: "sub-{participant_id}/anat/sub-{participant_id}_drawem9.nii.gz"}
-"""
+
+A dHCP release, as released (sessions, PMA at scan in ``scan_age`` of the sessions tables)::
+
+    participants:
+      table: participants.tsv
+      columns: {birth_age: ga_birth, scan_age: pma_scan, site: cohort}
+    labels:
+      scheme: drawem9
+      region_scheme: drawem87
+      regions: "sub-{participant_id}/ses-{session_id}/anat/sub-{participant_id}_ses-{session_id}_desc-drawem87_dseg.nii.gz"
+      image: "sub-{participant_id}/ses-{session_id}/anat/sub-{participant_id}_ses-{session_id}_desc-restore_T2w.nii.gz"
+    methods:
+      original: {labels: "sub-{participant_id}/ses-{session_id}/anat/sub-{participant_id}_ses-{session_id}_desc-drawem9_dseg.nii.gz"}
+"""  # noqa: E501
 
 from __future__ import annotations
 
@@ -31,7 +51,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -42,6 +61,9 @@ from pydantic import (
 )
 
 from harmonstats.analysis.config import BatteryConfig
+from harmonstats.errors import InputError
+from harmonstats.io import read_yaml
+from harmonstats.layout.names import method_name
 
 __all__ = [
     "CANONICAL_COLUMNS",
@@ -68,7 +90,6 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "split",
 )
 
-_METHOD_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _COLUMN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -78,7 +99,7 @@ class _Strict(BaseModel):
 
 def _check_pattern(pattern: str | None) -> str | None:
     if pattern is not None and "{participant_id}" not in pattern:
-        raise ValueError(f"path pattern {pattern!r} lacks the placeholder '{{participant_id}}'")
+        raise InputError(f"path pattern {pattern!r} lacks the placeholder '{{participant_id}}'")
     return pattern
 
 
@@ -90,23 +111,31 @@ class ParticipantsConfig(_Strict):
     table : str
         Path of the table (TSV or CSV), relative to the study root unless absolute.
     columns : dict of str to str
-        User column -> harmonstats column (``participant_id``, ``cohort``, ``ga_birth`` (weeks),
-        ``pma_scan`` (weeks), ``sex``, ``birth_weight`` (g), ``split``, or an outcome name).
+        User column -> harmonstats column (``participant_id``, ``session_id``, ``cohort``,
+        ``ga_birth`` (weeks), ``pma_scan`` (weeks), ``sex``, ``birth_weight`` (g), ``split``,
+        or an outcome name); applied to the participants and the sessions tables.
+    sessions : str, optional
+        Pattern of each subject's sessions table (one row per session: ``session_id`` and the
+        session's columns, e.g. PMA at scan); default the BIDS place,
+        ``sub-{participant_id}/sub-{participant_id}_sessions.tsv``, read where present.
     """
 
     table: str
     columns: dict[str, str] = Field(default_factory=dict)
+    sessions: str | None = None
+
+    _sessions = field_validator("sessions")(_check_pattern)
 
     @field_validator("columns")
     @classmethod
     def _names(cls, value: dict[str, str]) -> dict[str, str]:
         for user, ours in value.items():
             if not _COLUMN_RE.fullmatch(ours):
-                raise ValueError(f"column {user!r} maps to {ours!r}, not a valid column name")
+                raise InputError(f"column {user!r} maps to {ours!r}, not a valid column name")
         targets = list(value.values())
         dup = sorted({t for t in targets if targets.count(t) > 1})
         if dup:
-            raise ValueError(f"several columns map onto {dup}")
+            raise InputError(f"several columns map onto {dup}")
         return value
 
 
@@ -176,10 +205,10 @@ class MethodSource(_Strict):
     @model_validator(mode="after")
     def _one_source(self) -> MethodSource:
         if (self.labels is None) == (self.checkpoint is None):
-            raise ValueError("give exactly one of 'labels' (existing label maps) and "
+            raise InputError("give exactly one of 'labels' (existing label maps) and "
                              "'checkpoint' (a model to apply)")
         if self.checkpoint is not None and self.regions is not None:
-            raise ValueError("'regions' applies to given label maps; a checkpoint's outputs are "
+            raise InputError("'regions' applies to given label maps; a checkpoint's outputs are "
                              "parcellated by segmentation.parcellation")
         return self
 
@@ -278,7 +307,7 @@ class StudyConfig(_Strict):
         if isinstance(cohorts, Mapping) and "reference" in cohorts:
             given = analysis.setdefault("reference", cohorts["reference"])
             if given != cohorts["reference"]:
-                raise ValueError(
+                raise InputError(
                     f"analysis.reference {given!r} differs from cohorts.reference "
                     f"{cohorts['reference']!r}; give it once, under cohorts"
                 )
@@ -290,28 +319,25 @@ class StudyConfig(_Strict):
     @classmethod
     def _method_names(cls, value: dict[str, MethodSource]) -> dict[str, MethodSource]:
         for name in value:
-            if not _METHOD_RE.fullmatch(name):
-                raise ValueError(
-                    f"method name {name!r} is not allowed: use lowercase letters, digits and '_'"
-                )
+            method_name(name)
         return value
 
     @model_validator(mode="after")
     def _consistent(self) -> StudyConfig:
         truth = self.measures.ground_truth
         if truth is not None and truth not in self.methods:
-            raise ValueError(
+            raise InputError(
                 f"measures.ground_truth {truth!r} is not one of the methods {sorted(self.methods)}"
             )
         models = sorted(m for m, src in self.methods.items() if src.checkpoint is not None)
         if models and self.labels.image is None:
-            raise ValueError(
+            raise InputError(
                 f"methods {models} apply a checkpoint, which needs labels.image (the pattern "
                 "of the T2w images to segment)"
             )
         include = self.cohorts.include
         if include is not None and self.cohorts.reference not in include:
-            raise ValueError(
+            raise InputError(
                 f"cohorts.reference {self.cohorts.reference!r} is not in cohorts.include {include}"
             )
         return self
@@ -369,17 +395,10 @@ def load_study_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> Stu
     else:
         path = Path(source)
         name = path.name
-        if not path.is_file():
-            raise FileNotFoundError(f"study file not found: {path}")
-        try:
-            data = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 1})" if mark is not None else ""
-            raise ValueError(f"{name}: not valid YAML{where}") from exc
+        data = read_yaml(path, what="study file")
     if not isinstance(data, Mapping):
-        raise ValueError(f"{name}: expected a mapping of keys at the top level")
+        raise InputError(f"{name}: expected a mapping of keys at the top level")
     try:
         return StudyConfig.model_validate(data)
     except ValidationError as exc:
-        raise ValueError(format_validation_error(exc, name)) from None
+        raise InputError(format_validation_error(exc, name)) from None

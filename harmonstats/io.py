@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -20,20 +19,21 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 import pandas as pd
+import yaml
+from nibabel.imageglobals import LoggingOutputSuppressor
+
+from harmonstats.errors import InputError
 
 __all__ = [
     "atomic_path",
-    "check_participant_id",
     "file_sha256",
     "load_nifti",
     "read_table",
+    "read_yaml",
     "save_nifti",
     "write_json",
     "write_table",
 ]
-
-_ID_RE = re.compile(r"^[A-Za-z0-9]+$")
-
 
 def _read_umask() -> int:
     mask = os.umask(0)
@@ -43,28 +43,6 @@ def _read_umask() -> int:
 
 # Read once at import: os.umask can only be read by setting it, which is not thread-safe.
 _UMASK = _read_umask()
-
-
-def check_participant_id(participant_id: object) -> str:
-    """Return a participant ID without its ``sub-`` prefix, or raise if it is unsafe.
-
-    IDs become file and folder names (``sub-<id>``), so only letters and digits are allowed
-    (the BIDS rule): no path separators, dots, spaces or other characters that could write
-    outside the output folder.
-
-    Raises
-    ------
-    ValueError
-        If the ID is empty or holds anything but ASCII letters and digits.
-    """
-    text = str(participant_id)
-    label = text[4:] if text.startswith("sub-") else text
-    if not _ID_RE.fullmatch(label):
-        raise ValueError(
-            f"participant ID {text!r} is not allowed: use ASCII letters and digits only "
-            "(optionally prefixed 'sub-'); IDs become file names"
-        )
-    return label
 
 
 @contextlib.contextmanager
@@ -150,18 +128,66 @@ def write_table(
     return path
 
 
-def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a TSV written by :func:`write_table` (``n/a`` as missing, IDs as strings)."""
+def read_table(path: str | os.PathLike[str], *, sep: str = "\t") -> pd.DataFrame:
+    """Read a TSV written by :func:`write_table` (``n/a`` as missing, IDs as strings).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    InputError
+        If it is not a table: not text, an empty file, or rows with more fields than the header.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"table not found: {path}")
-    return pd.read_csv(
-        path,
-        sep="\t",
-        na_values=["n/a"],
-        keep_default_na=True,
-        dtype={"participant_id": str, "session_id": str},
-    )
+    try:
+        return pd.read_csv(
+            path,
+            sep=sep,
+            na_values=["n/a"],
+            keep_default_na=True,
+            dtype={"participant_id": str, "session_id": str},
+        )
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text table (not UTF-8)") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: empty file (no header row)") from None
+    except pd.errors.ParserError as exc:
+        detail = " ".join(str(exc).split())
+        raise InputError(f"{path}: not a {'TSV' if sep == chr(9) else 'CSV'} table: "
+                         f"{detail}") from None
+
+
+def read_yaml(path: str | os.PathLike[str], *, what: str = "YAML file") -> Any:
+    """Parse a YAML file safely (no Python objects), with one-line errors naming the file.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    what : str
+        What it is, for messages (``study file``, ``training config``...).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    InputError
+        If it is not UTF-8 text or not valid YAML (the line, column and problem).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"{what} not found: {p}")
+    try:
+        return yaml.safe_load(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{p.name}: not a YAML text file (not UTF-8)") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"{p.name}: not valid YAML{where}: {problem}") from None
 
 
 def save_nifti(
@@ -200,25 +226,34 @@ def load_nifti(path: str | os.PathLike[str], *, what: str = "image") -> nib.Nift
     ------
     FileNotFoundError
         If the file does not exist.
-    ValueError
-        If it cannot be read as NIfTI, its data cannot be decoded, or it is not 3D.
+    InputError
+        If it cannot be read as NIfTI, its data cannot be decoded, it is not 3D, or its affine
+        or voxel size is degenerate (not finite, singular, zero).
     """
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"{what}: file not found: {p}")
     try:
-        loaded = nib.load(p)
-        if not isinstance(loaded, nib.Nifti1Image):
-            raise ValueError(f"not a NIfTI-1/2 image ({type(loaded).__name__})")
-        # Decode now, once: a truncated or corrupt gzip stream fails here, not later, and the
-        # returned image holds its data in memory so callers do not decompress it again.
-        data = np.asanyarray(loaded.dataobj)
+        # nibabel logs the header fields it repairs; the checks below say what matters, once
+        with LoggingOutputSuppressor():
+            loaded = nib.load(p)
+            if not isinstance(loaded, nib.Nifti1Image):
+                raise ValueError(f"not a NIfTI-1/2 image ({type(loaded).__name__})")
+            # Decode now, once: a truncated or corrupt gzip stream fails here, not later, and
+            # the returned image holds its data in memory so callers do not decompress it again.
+            data = np.asanyarray(loaded.dataobj)
+            affine = np.asarray(loaded.affine, dtype=float)
     except Exception as exc:  # nibabel raises many types for corrupt files
-        raise ValueError(f"{what}: cannot read NIfTI file {p}: {exc}") from exc
+        detail = " ".join(str(exc).split())[:200]
+        raise InputError(f"{what}: cannot read NIfTI file {p}: {detail}") from None
     if data.ndim == 4 and data.shape[3] == 1:
         data = data[..., 0]
     elif data.ndim != 3:
-        raise ValueError(f"{what}: expected a 3D volume, {p} has shape {tuple(data.shape)}")
+        raise InputError(f"{what}: expected a 3D volume, {p} has shape {tuple(data.shape)}")
+    voxel = np.sqrt((affine[:3, :3] ** 2).sum(axis=0))
+    if not np.isfinite(affine).all() or abs(np.linalg.det(affine[:3, :3])) < 1e-12:
+        raise InputError(f"{what}: {p} has no valid voxel-to-world affine (voxel size "
+                         f"{tuple(round(float(v), 6) for v in voxel)} mm); fix its header")
     header = loaded.header.copy()
     header.set_data_shape(data.shape)
     img = nib.Nifti1Image(data, loaded.affine, header=header)

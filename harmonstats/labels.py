@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from harmonstats.errors import InputError
+
 __all__ = [
     "DRAWEM_9_TO_TISSUES",
     "DRAWEM_87_TO_REGIONS",
@@ -121,15 +123,15 @@ class LabelScheme:
 
     def __post_init__(self) -> None:
         if self.kind not in ("tissue", "region"):
-            raise ValueError(f"LabelScheme kind must be 'tissue' or 'region', got {self.kind!r}")
+            raise InputError(f"LabelScheme kind must be 'tissue' or 'region', got {self.kind!r}")
         targets = TISSUES if self.kind == "tissue" else REGIONS
         if not self.mapping:
-            raise ValueError(f"label scheme {self.name!r} has an empty mapping")
+            raise InputError(f"label scheme {self.name!r} has an empty mapping")
         for src, dst in self.mapping.items():
             if int(src) < 0:
-                raise ValueError(f"label scheme {self.name!r}: negative label value {src}")
+                raise InputError(f"label scheme {self.name!r}: negative label value {src}")
             if int(dst) not in targets:
-                raise ValueError(
+                raise InputError(
                     f"label scheme {self.name!r}: label {src} maps to {dst}, which is not a "
                     f"{self.kind} label (valid: {sorted(targets)})"
                 )
@@ -167,11 +169,11 @@ class LabelScheme:
         if not np.issubdtype(arr.dtype, np.integer):
             rounded = np.rint(arr)
             if not np.allclose(arr, rounded):
-                raise ValueError(f"label scheme {self.name!r}: label map holds non-integer values")
+                raise InputError(f"label scheme {self.name!r}: label map holds non-integer values")
             arr = rounded.astype(np.int64)
         bad = self.invalid_labels(arr)
         if bad:
-            raise ValueError(
+            raise InputError(
                 f"labels {bad[:10]} are not in label scheme {self.name!r} "
                 f"(valid: {sorted(self.valid_labels)[:20]})"
             )
@@ -205,7 +207,7 @@ def get_scheme(
         try:
             return SCHEMES[scheme]
         except KeyError:
-            raise ValueError(f"unknown label scheme {scheme!r}; known: {sorted(SCHEMES)}") from None
+            raise InputError(f"unknown label scheme {scheme!r}; known: {sorted(SCHEMES)}") from None
     if isinstance(scheme, Mapping):
         return LabelScheme.from_mapping(scheme, kind=kind)
     raise TypeError(f"label scheme must be a name, a LabelScheme or a mapping, got {type(scheme)}")

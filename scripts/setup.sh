@@ -31,5 +31,5 @@ if ! python -c "import torch" 2>/dev/null; then
     fi
 fi
 echo "setup: installing harmonstats and its dependencies"
-pip_install -e ".[dev,combat]"
+pip_install -e ".[dev]"
 python -c "import harmonstats, torch; print(f'setup: harmonstats {harmonstats.__version__}, torch {torch.__version__} (CUDA available: {torch.cuda.is_available()})')"

@@ -7,5 +7,7 @@ bash scripts/setup.sh
 . .venv/bin/activate
 echo "test: ruff"
 ruff check harmonstats tests benchmarks
+echo "test: mypy"
+mypy harmonstats
 echo "test: pytest"
 python -m pytest -n 2 --durations=15 "$@"

@@ -1,37 +1,78 @@
-"""ComBat comparator: feature-level harmonisation of the measures table (combatlearn).
+"""ComBat comparator: feature-level harmonisation of the measures table, judged out of sample.
 
 Image-level harmonisation (the paper's domain-adaptation models) is compared against the standard
-statistical fix: ComBat applied to the measures themselves. The result is one more *method*
-(e.g. ``original+combat``) that goes through the same battery. combatlearn is optional
-(``pip install harmonstats[combat]``); without it the comparator is skipped with a warning and a
-status row, never an error.
+statistical fix: ComBat applied to the measures themselves
+(:mod:`harmonstats.analysis.combat_model`, numbers equal to neuroCombat's). The result is one
+more *method* (e.g. ``original+combat``) that goes through the same battery, and, as for the
+image methods, no subject is evaluated with a correction fitted on its own measures: by default
+every subject's values come from a model fitted on the other folds (cross-fitting, folds
+stratified by cohort, a subject's sessions kept together); with ``fit="split:<name>"`` the model
+is fitted on that split and only the other subjects enter the method.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
+from harmonstats.analysis.combat_model import fit_combat
 from harmonstats.analysis.tables import check_measures, check_methods, drop_missing
+from harmonstats.errors import InputError
 
-__all__ = ["COMBAT_STATUS_COLUMNS", "COMBAT_VARIANTS", "combat_harmonise"]
+__all__ = ["COMBAT_STATUS_COLUMNS", "COMBAT_VARIANTS", "combat_harmonise", "combat_terms",
+           "crossfit_folds"]
 
-#: Our variant name -> combatlearn ``method``.
-COMBAT_VARIANTS = {"combat": "fortin", "combat_gam": "gam", "covbat": "chen"}
+#: Variants and what they add to ComBat.
+COMBAT_VARIANTS = {
+    "combat": "ComBat (Johnson et al. 2007; Fortin et al. 2018), covariates protected linearly",
+    "combat_gam": "ComBat with PMA as a natural cubic spline (3 df), after Pomponio et al. 2020",
+    "covbat": "CovBat (Chen et al. 2022): ComBat, then ComBat of the principal-component scores "
+              "explaining 95% of the variance",
+}
 
 COMBAT_STATUS_COLUMNS = {
     "method": "Name of the harmonised method added to the battery.",
     "source_method": "Method whose measures were harmonised.",
-    "variant": "combat (Fortin et al. 2017, covariates protected), combat_gam (Pomponio et al. "
-               "2020, smooth PMA) or covbat (Chen et al. 2022).",
+    "variant": "combat, combat_gam or covbat (see COMBAT_VARIANTS).",
     "status": "done or skipped.",
     "reason": "Why the comparator was skipped (empty when done).",
-    "n_fit": "Subjects the ComBat model was fitted on (the fit split).",
-    "n_transformed": "Subjects transformed.",
+    "fit": "Which subjects fitted each model: 'crossfit:<k>' (every subject harmonised by a "
+           "model fitted on the other k - 1 folds) or 'split:<name>' (fitted on that split; "
+           "its subjects are left out of the method).",
+    "covariates_from": "Subjects the covariate effects and standardisation came from: 'all' "
+                       "(neuroCombat) or 'reference' (reference cohort only).",
+    "n_fit": "Subjects in the smallest fitted model.",
+    "n_evaluated": "Subjects in the harmonised method, none of them in the model that "
+                   "harmonised them.",
 }
+
+
+def combat_terms(variant: str, covariates: Sequence[str]) -> list[str]:
+    """Covariate terms a variant protects: ComBat-GAM smooths ``pma_scan``."""
+    if variant not in COMBAT_VARIANTS:
+        raise InputError(f"unknown ComBat variant {variant!r}; choose from {list(COMBAT_VARIANTS)}")
+    if variant == "combat_gam":
+        return [f"ns({c})" if c == "pma_scan" else c for c in covariates]
+    return list(covariates)
+
+
+def crossfit_folds(rows: pd.DataFrame, folds: int, seed: int) -> np.ndarray:
+    """Fold of each row: stratified by cohort, a subject's sessions in one fold, seeded."""
+    cohort = rows["cohort"].astype(str).to_numpy()
+    ids = rows["participant_id"].astype(str).to_numpy()
+    out = np.empty(len(rows), dtype=int)
+    if len(set(ids)) == len(ids):
+        split = StratifiedKFold(folds, shuffle=True, random_state=seed).split(ids, cohort)
+    else:
+        split = StratifiedGroupKFold(folds, shuffle=True, random_state=seed).split(
+            ids, cohort, groups=ids)
+    for k, (_, test) in enumerate(split):
+        out[test] = k
+    return out
 
 
 def combat_harmonise(
@@ -42,14 +83,14 @@ def combat_harmonise(
     method: str = "original",
     variant: str = "combat",
     covariates: Sequence[str] = ("pma_scan", "ga_birth", "sex"),
-    fit_split: str | None = "train",
+    fit: str = "crossfit",
+    folds: int = 5,
+    covariates_from: str = "all",
+    seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Harmonise ``measures`` of ``method`` across cohorts with ComBat, as a new method.
 
-    The model is fitted on the subjects of split ``fit_split`` (all subjects when None or when
-    the table has no ``split`` column) and applied to every subject of the method, so held-out
-    (test) subjects never inform their own correction. The reference cohort is ComBat's
-    reference batch and keeps its values.
+    The reference cohort is ComBat's reference batch and keeps its values.
 
     Parameters
     ----------
@@ -62,65 +103,77 @@ def combat_harmonise(
     method : str
         Method whose measures are harmonised.
     variant : {"combat", "combat_gam", "covbat"}
-        ComBat variant; ``combat_gam`` smooths ``pma_scan`` with B-splines.
+        See :data:`COMBAT_VARIANTS`.
     covariates : sequence of str
-        Biological covariates ComBat protects (numeric: continuous; text: discrete).
-    fit_split : str or None
-        Split to fit on.
+        Biological covariates ComBat protects (numeric, or two-level text such as sex).
+    fit : str
+        ``crossfit`` (``folds`` folds) or ``split:<name>`` (fit on that split, harmonise the
+        others).
+    folds : int
+        Cross-fitting folds.
+    covariates_from : {"all", "reference"}
+        Fit the covariate effects and standardisation on all subjects or on the reference
+        cohort alone.
+    seed : int
+        Seeds the fold split.
 
     Returns
     -------
     rows : pandas.DataFrame
         New rows in the layout of ``wide`` with method ``<method>+<variant>`` (empty if skipped).
     status : pandas.DataFrame
-        One row: method, source_method, variant, status, reason, n_fit, n_transformed.
+        One row, columns :data:`COMBAT_STATUS_COLUMNS`.
 
     References
     ----------
-    Johnson et al. (2007) Biostatistics 8; Fortin et al. (2017) NeuroImage 167; Pomponio et al.
+    Johnson et al. (2007) Biostatistics 8; Fortin et al. (2018) NeuroImage 167; Pomponio et al.
     (2020) NeuroImage 208; Chen et al. (2022) Hum Brain Mapp 43.
     """
-    if variant not in COMBAT_VARIANTS:
-        raise ValueError(f"unknown ComBat variant {variant!r}; choose from {list(COMBAT_VARIANTS)}")
+    terms = combat_terms(variant, covariates)
     check_methods(wide, [method])
     check_measures(wide, measures)
+    if not (fit == "crossfit" or (fit.startswith("split:") and fit[6:])):
+        raise InputError(f"ComBat fit must be 'crossfit' or 'split:<name>', got {fit!r}")
     name = f"{method}+{variant}"
     status = {"method": name, "source_method": method, "variant": variant, "status": "done",
-              "reason": "", "n_fit": 0, "n_transformed": 0}
-    if importlib.util.find_spec("combatlearn") is None:
-        return _skipped(wide, status, "combatlearn is not installed (pip install "
-                        "harmonstats[combat]); the ComBat comparator was skipped")
-    from combatlearn import ComBat
-
+              "reason": "", "fit": f"crossfit:{folds}" if fit == "crossfit" else fit,
+              "covariates_from": covariates_from, "n_fit": 0, "n_evaluated": 0}
     context = f"ComBat ({name})"
     rows = drop_missing(wide[wide["method"] == method], [*measures, *covariates], context)
     rows = rows.reset_index(drop=True)
-    fit_mask = pd.Series(True, index=rows.index)
-    if fit_split is not None and "split" in rows.columns and (rows["split"] == fit_split).any():
-        fit_mask = rows["split"] == fit_split
-    numeric = [c for c in covariates if pd.api.types.is_numeric_dtype(rows[c])]
-    discrete = [c for c in covariates if c not in numeric]
-    fit_cohorts = set(rows.loc[fit_mask, "cohort"].astype(str))
-    if reference not in fit_cohorts or len(fit_cohorts) < 2:
-        return _skipped(wide, status, f"{context}: the fit split {fit_split!r} must hold the "
-                        f"reference and at least one other cohort; it holds {sorted(fit_cohorts)}")
-    model = ComBat(
-        batch=rows["cohort"].astype(str),
-        continuous_covariates=rows[numeric] if numeric else None,
-        discrete_covariates=rows[discrete].astype(str) if discrete else None,
-        method=COMBAT_VARIANTS[variant],
-        reference_batch=reference,
-        smooth_terms=["pma_scan"] if variant == "combat_gam" and "pma_scan" in numeric else None,
-    )
-    x = rows[list(measures)].astype(float)
-    model.fit(x[fit_mask.to_numpy()])
-    harmonised = model.transform(x)
-    out = rows.copy()
-    out[list(measures)] = harmonised.to_numpy()
+    if fit == "crossfit":
+        fold = crossfit_folds(rows, folds, seed)
+        plan = [(fold != k, fold == k) for k in range(folds)]
+    else:
+        if "split" not in rows.columns:
+            raise InputError(f"{context}: fit {fit!r} needs a 'split' column in participants")
+        in_split = (rows["split"].astype(str) == fit[6:]).to_numpy()
+        plan = [(in_split, ~in_split)]
+    y = rows[list(measures)].to_numpy(float)
+    batch = rows["cohort"].astype(str).to_numpy()
+    harmonised = np.full_like(y, np.nan)
+    evaluated = np.zeros(len(rows), dtype=bool)
+    n_fit = []
+    for train, test in plan:
+        cohorts = set(batch[train])
+        if reference not in cohorts or len(cohorts) < 2 or not test.any():
+            return _skipped(wide, status, f"{context}: the subjects fitting a model must hold "
+                            f"the reference and another cohort, and some subjects must be left "
+                            f"to harmonise; {fit!r} fits on {sorted(cohorts)} and leaves "
+                            f"{int(test.sum())}")
+        model = fit_combat(y[train], batch[train], rows[train], terms, reference=reference,
+                           covariate_fit=covariates_from,
+                           covbat_variance=0.95 if variant == "covbat" else None)
+        seen = test & np.isin(batch, model.batches)
+        harmonised[seen] = model.apply(y[seen], batch[seen], rows[seen])
+        evaluated |= seen
+        n_fit.append(int(train.sum()))
+    out = rows[evaluated].copy()
+    out[list(measures)] = harmonised[evaluated]
     # Dice is agreement with a label map, not a quantity ComBat can correct: left out.
     out[[c for c in out.columns if c.startswith("dice_")]] = float("nan")
     out["method"] = name
-    status.update(n_fit=int(fit_mask.sum()), n_transformed=len(out))
+    status.update(n_fit=min(n_fit), n_evaluated=int(evaluated.sum()))
     return out[list(wide.columns)], pd.DataFrame([status], columns=list(COMBAT_STATUS_COLUMNS))
 
 

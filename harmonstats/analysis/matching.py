@@ -14,9 +14,12 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from harmonstats.analysis.tables import drop_missing, numeric_column
+from harmonstats.analysis.effectsize import pooled_sd
+from harmonstats.analysis.tables import numeric_column
+from harmonstats.errors import InputError
 
-__all__ = ["BALANCE_COLUMNS", "MATCHED_COLUMNS", "MatchResult", "match_cohorts", "split_subsets"]
+__all__ = ["BALANCE_COLUMNS", "MATCHED_COLUMNS", "SMD_FLAG", "MatchResult", "match_cohorts",
+           "split_subsets"]
 
 MATCHED_COLUMNS = {
     "participant_id": "Subject kept in the matched subset.",
@@ -25,20 +28,26 @@ MATCHED_COLUMNS = {
     "set_id": "Matched set, named by its anchor subject (a comparison-cohort subject, or a "
               "reference subject when anchor='reference') that has k partners.",
     "distance": {"Description": "Standardised Euclidean distance to the set's anchor subject "
-                 "(0 for the anchor).", "Units": "pooled SD"},
+                 "(0 for the anchor).", "Units": "SD of both cohorts together"},
 }
 BALANCE_COLUMNS = {
     "comparison": "Non-reference cohort compared with the reference.",
-    "variable": "Matching variable.",
+    "variable": "Matching variable or model covariate.",
+    "matched_on": "True for a matching (or exact-matching) variable, False for a covariate "
+                  "only adjusted for in the models.",
     "stage": "before (all subjects) or after (matched subset).",
     "n_reference": "Reference subjects.",
     "n_other": "Subjects of the comparison cohort.",
     "mean_reference": "Mean in the reference cohort (weeks; sex as proportion M).",
     "mean_other": "Mean in the comparison cohort.",
-    "smd": "Standardised mean difference (other - reference) / sqrt((var_ref + var_other) / 2), "
-           "variances from before matching (Austin 2009).",
+    "smd": "Standardised mean difference (other - reference) / pooled SD (effectsize.pooled_sd, "
+           "before matching; Austin 2009).",
     "variance_ratio": "var(other) / var(reference); near 1 is balanced.",
+    "imbalanced": "True where |smd| > 0.1, the usual threshold of residual imbalance (Austin "
+                  "2009): the models' adjustment has to carry that difference.",
 }
+#: |SMD| above which a variable is flagged as imbalanced (Austin 2009).
+SMD_FLAG = 0.1
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,8 @@ class MatchResult:
     balance : pandas.DataFrame
         Columns of :data:`BALANCE_COLUMNS`.
     dropped : pandas.DataFrame
-        participant_id, cohort, comparison, reason: subjects left out of each comparison.
+        participant_id, cohort, comparison, reason: subjects left out of each comparison (also
+        those missing a matching variable).
     """
 
     matched: pd.DataFrame
@@ -74,11 +84,14 @@ def match_cohorts(
     ratio: int = 1,
     caliper: float | None = 0.5,
     anchor: str = "comparison",
+    covariates: Sequence[str] = (),
 ) -> MatchResult:
     """Match each subject of one side to ``ratio`` subjects of the other, per comparison.
 
     Distances are Euclidean on the ``on`` variables, each divided by its SD over the two cohorts
-    pooled. Reference subjects are used once per comparison (without replacement).
+    together. Reference subjects are used once per comparison (without replacement). With
+    several sessions per subject (a ``session_id`` column), subjects are matched on the mean of
+    their sessions' values and a matched subject brings all its sessions.
 
     Parameters
     ----------
@@ -97,11 +110,14 @@ def match_cohorts(
     ratio : int
         Partners per anchor subject (1:k).
     caliper : float or None
-        Largest allowed distance (pooled SD units); ``None`` for none.
+        Largest allowed distance (in SDs of both cohorts together); ``None`` for none.
     anchor : {"comparison", "reference"}
         Whose subjects each get ``ratio`` partners: the comparison cohort's (default) or the
         reference cohort's. Anchor the scarcer side, e.g. the few preterm-born subjects of a
         mostly term-born reference cohort matched to a preterm cohort (the paper's design).
+    covariates : sequence of str
+        Model covariates not matched on, added to the balance table (flagged ``imbalanced``
+        where ``|smd| > 0.1``).
 
     Returns
     -------
@@ -125,14 +141,18 @@ def match_cohorts(
         raise ValueError(f"caliper must be positive or None, got {caliper}")
     cohorts = sorted(participants["cohort"].astype(str).unique())
     if reference not in cohorts:
-        raise ValueError(f"reference cohort {reference!r} not in the participants ({cohorts})")
-    parts = drop_missing(participants, [*on, *exact], "matching")
-    parts = parts.assign(participant_id=parts["participant_id"].astype(str),
-                         cohort=parts["cohort"].astype(str)).sort_values("participant_id")
+        raise InputError(f"reference cohort {reference!r} not in the participants ({cohorts})")
+    parts = _per_subject(participants, [*on, *exact, *covariates])
+    missing = parts[[*on, *exact]].isna().any(axis=1)
+    lacking = parts[missing]
+    parts = parts[~missing]
     matched, balance, dropped = [], [], []
     ref = parts[parts["cohort"] == reference]
     for other in [c for c in cohorts if c != reference]:
         oth = parts[parts["cohort"] == other]
+        for row in lacking[lacking["cohort"].isin([reference, other])].itertuples():
+            gone = [v for v in (*on, *exact) if pd.isna(getattr(row, v))]
+            dropped.append((row.participant_id, row.cohort, other, f"missing {', '.join(gone)}"))
         both = pd.concat([ref, oth])
         sd = np.array([both[v].std(ddof=1) for v in on])
         sd[sd == 0] = 1.0
@@ -159,7 +179,7 @@ def match_cohorts(
         dropped += [(pid[j], p_cohort, other, "not selected as a partner")
                     for j in range(len(pid)) if j not in used]
         keep = set(matched[-1]["participant_id"])
-        balance += _balance(ref, oth, keep, [*on, *exact], other)
+        balance += _balance(ref, oth, keep, [*on, *exact], other, covariates)
     return MatchResult(
         pd.concat(matched, ignore_index=True),
         pd.DataFrame(balance, columns=list(BALANCE_COLUMNS)),
@@ -201,28 +221,45 @@ def _complete_sets(pairs: list[tuple[int, int]], ratio: int) -> list[tuple[int, 
     return sorted(p for p in pairs if counts[p[0]] == ratio)
 
 
+def _per_subject(participants: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """One row per subject (mean of numeric columns over sessions), IDs and cohorts as text."""
+    parts = participants.assign(participant_id=participants["participant_id"].astype(str),
+                                cohort=participants["cohort"].astype(str))
+    columns = [c for c in dict.fromkeys(columns) if c in parts.columns]
+    if parts["participant_id"].duplicated().any():
+        numeric = [c for c in columns if pd.api.types.is_numeric_dtype(parts[c])]
+        first = parts.groupby("participant_id", sort=True)[
+            ["cohort", *[c for c in columns if c not in numeric]]].first()
+        parts = first.join(parts.groupby("participant_id")[numeric].mean()).reset_index()
+    return parts.sort_values("participant_id", kind="mergesort")
+
+
 def _balance(ref: pd.DataFrame, oth: pd.DataFrame, keep: set[str], variables: Sequence[str],
-             other: str) -> list[tuple]:
+             other: str, covariates: Sequence[str] = ()) -> list[tuple]:
     rows = []
-    for v in variables:
-        xr_all, xo_all = numeric_column(ref, v), numeric_column(oth, v)
-        pooled = np.sqrt((xr_all.var(ddof=1) + xo_all.var(ddof=1)) / 2)
+    extra = [c for c in covariates if c not in variables and c in ref.columns]
+    for v in [*variables, *extra]:
+        known_r, known_o = ref[v].notna().to_numpy(), oth[v].notna().to_numpy()
+        xr_all, xo_all = numeric_column(ref[known_r], v), numeric_column(oth[known_o], v)
+        pooled = pooled_sd(xr_all, xo_all)
         for stage, r_mask, o_mask in (
             ("before", np.ones(len(ref), bool), np.ones(len(oth), bool)),
-            ("after", ref["participant_id"].isin(keep).to_numpy(),
-             oth["participant_id"].isin(keep).to_numpy()),
+            ("after", ref.loc[known_r, "participant_id"].isin(keep).to_numpy(),
+             oth.loc[known_o, "participant_id"].isin(keep).to_numpy()),
         ):
             xr, xo = xr_all[r_mask], xo_all[o_mask]
             ok = len(xr) > 1 and len(xo) > 1
             smd = (xo.mean() - xr.mean()) / pooled if ok and pooled > 0 else np.nan
             vr = xo.var(ddof=1) / xr.var(ddof=1) if ok and xr.var(ddof=1) > 0 else np.nan
-            rows.append((other, v, stage, len(xr), len(xo), xr.mean() if len(xr) else np.nan,
-                         xo.mean() if len(xo) else np.nan, smd, vr))
+            rows.append((other, v, v in variables, stage, len(xr), len(xo),
+                         xr.mean() if len(xr) else np.nan, xo.mean() if len(xo) else np.nan,
+                         smd, vr, bool(abs(smd) > SMD_FLAG) if np.isfinite(smd) else False))
     return rows
 
 
 def split_subsets(participants: pd.DataFrame, *, reference: str, split: str,
-                  on: Sequence[str] = ("ga_birth", "pma_scan")) -> MatchResult:
+                  on: Sequence[str] = ("ga_birth", "pma_scan"),
+                  covariates: Sequence[str] = ()) -> MatchResult:
     """Use the study's own matched subsets: every subject of split ``split`` (paper: the test
     splits, 30 dHCP and 30 ePrime with similar GA and PMA), with the same balance report.
 
@@ -232,11 +269,10 @@ def split_subsets(participants: pd.DataFrame, *, reference: str, split: str,
         As :func:`match_cohorts`; ``set_id`` and ``distance`` are missing (no pairing).
     """
     if "split" not in participants.columns:
-        raise ValueError(f"matching 'split:{split}' needs a 'split' column in participants")
-    parts = participants.assign(participant_id=participants["participant_id"].astype(str),
-                                cohort=participants["cohort"].astype(str))
+        raise InputError(f"matching 'split:{split}' needs a 'split' column in participants")
+    parts = _per_subject(participants, ["split", *on, *covariates])
     if not (parts["split"] == split).any():
-        raise ValueError(f"no participant is in split {split!r}; splits are "
+        raise InputError(f"no participant is in split {split!r}; splits are "
                          f"{sorted(parts['split'].dropna().astype(str).unique())}")
     ref = parts[parts["cohort"] == reference]
     matched, balance, dropped = [], [], []
@@ -250,8 +286,8 @@ def split_subsets(participants: pd.DataFrame, *, reference: str, split: str,
         dropped.append(pd.DataFrame({"participant_id": both.loc[~keep, "participant_id"],
                                      "cohort": both.loc[~keep, "cohort"], "comparison": other,
                                      "reason": f"not in split {split}"}))
-        balance += _balance(ref.dropna(subset=list(on)), oth.dropna(subset=list(on)),
-                            set(both.loc[keep, "participant_id"]), on, other)
+        balance += _balance(ref, oth, set(both.loc[keep, "participant_id"]), on, other,
+                            covariates)
     return MatchResult(pd.concat(matched, ignore_index=True),
                        pd.DataFrame(balance, columns=list(BALANCE_COLUMNS)),
                        pd.concat(dropped, ignore_index=True))

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from harmonstats.analysis.tables import InsufficientDataError, numeric_column
+from harmonstats.analysis.design import Design
+from harmonstats.analysis.tables import InsufficientDataError
 
 __all__ = [
     "OLSFit",
@@ -25,6 +26,7 @@ __all__ = [
     "fit_columns",
     "fit_ols",
     "holm",
+    "vif",
 ]
 
 #: Above this condition number (columns scaled to unit length) a design is called unidentifiable.
@@ -47,6 +49,11 @@ class OLSFit:
         Residual variance per outcome (RSS / df).
     n : int
         Rows used.
+    xtx_inv : numpy.ndarray
+        ``(X'X)^-1``, (n_terms, n_terms): the classical covariance of outcome ``k`` is
+        ``sigma2[k] * xtx_inv``.
+    se_classical : numpy.ndarray
+        Classical standard errors (equal to ``se`` unless HC3 was asked for).
     """
 
     names: list[str]
@@ -55,6 +62,8 @@ class OLSFit:
     df: int
     sigma2: np.ndarray
     n: int
+    xtx_inv: np.ndarray
+    se_classical: np.ndarray
 
     def term(self, name: str, *, level: float = 0.95) -> dict[str, np.ndarray]:
         """Estimate, SE, CI, t and two-sided p of one term, arrays over outcomes."""
@@ -76,7 +85,8 @@ class OLSFit:
 def design_matrix(
     df: pd.DataFrame, terms: Sequence[str], context: str
 ) -> tuple[np.ndarray, list[str]]:
-    """Intercept plus ``terms``; a two-level text column becomes a 0/1 column; ``a:b`` products.
+    """Intercept plus ``terms`` (see :class:`~harmonstats.analysis.design.Design`): a two-level
+    text column becomes a 0/1 column, ``a:b`` a product, ``ns(x)`` a natural cubic spline.
 
     Raises
     ------
@@ -84,24 +94,16 @@ def design_matrix(
         If a term has no variance or the design is rank deficient / ill-conditioned (a term
         confounded with others), naming the terms.
     """
-    cols = [np.ones(len(df))]
-    for term in terms:
-        parts = term.split(":")
-        value = np.ones(len(df))
-        for part in parts:
-            if part not in df.columns:
-                raise ValueError(f"{context}: model term {part!r} is not a column of the table")
-            value = value * numeric_column(df, part)
-        if len(value) == 0 or np.ptp(value) == 0:
+    design = Design.learn(df, terms, context)
+    x = design.matrix(df, context)
+    for j, name in enumerate(design.names[1:], start=1):
+        if len(x) == 0 or np.ptp(x[:, j]) == 0:
             raise InsufficientDataError(
-                f"{context}: term {term!r} has no variance in the {len(df)} rows "
+                f"{context}: term {name!r} has no variance in the {len(df)} rows "
                 "analysed; the model cannot estimate it"
             )
-        cols.append(value)
-    x = np.column_stack(cols)
-    names = ["intercept", *terms]
-    check_identifiable(x, names, context)
-    return x, names
+    check_identifiable(x, design.names, context)
+    return x, design.names
 
 
 def check_identifiable(x: np.ndarray, names: Sequence[str], context: str) -> None:
@@ -149,13 +151,24 @@ def fit_ols(x: np.ndarray, y: np.ndarray, names: Sequence[str], *, robust: bool 
     df = n - p
     sigma2 = (resid**2).sum(axis=0) / df
     r_inv = np.linalg.solve(r, np.eye(p))
+    classical = np.sqrt(np.outer((r_inv**2).sum(axis=1), sigma2))
+    se = classical
     if robust:
         lever = (q**2).sum(axis=1)
         a = r_inv @ q.T
         se = np.sqrt((a**2) @ (resid**2 / (1 - lever[:, None]) ** 2))
-    else:
-        se = np.sqrt(np.outer((r_inv**2).sum(axis=1), sigma2))
-    return OLSFit(list(names), beta, se, df, sigma2, n)
+    return OLSFit(list(names), beta, se, df, sigma2, n, r_inv @ r_inv.T, classical)
+
+
+def vif(x: np.ndarray) -> np.ndarray:
+    """Variance inflation factor of every column of ``x`` but the first (the intercept).
+
+    ``VIF_j = 1 / (1 - R_j^2)``, ``R_j^2`` from regressing column ``j`` on the others with
+    an intercept; computed as the diagonal of the inverse correlation matrix.
+    """
+    z = x[:, 1:] - x[:, 1:].mean(axis=0)
+    z = z / np.linalg.norm(z, axis=0)
+    return np.diag(np.linalg.inv(z.T @ z))
 
 
 def bh_fdr(p: np.ndarray | Sequence[float]) -> np.ndarray:

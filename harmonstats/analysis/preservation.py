@@ -2,7 +2,8 @@
 
 The paper says "the effect of PMA remained stable across all six methods"; here that becomes a
 number: each method's PMA (and GA) coefficient, pooled over cohorts, next to the coefficient the
-reference cohort gives on its own, with CIs and their ratio.
+reference cohort gives on its own, with CIs and their ratio, and a formal test that the slope is
+the same in every cohort (the cohort x term interaction, an F-test of all its coefficients).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from harmonstats.analysis.ols import fit_columns
 from harmonstats.analysis.tables import (
@@ -18,6 +20,7 @@ from harmonstats.analysis.tables import (
     check_measures,
     check_methods,
     drop_missing,
+    rows_analysed,
 )
 
 __all__ = ["PRESERVATION_COLUMNS", "biological_effects"]
@@ -40,7 +43,12 @@ PRESERVATION_COLUMNS = {
     "reference_n": "Subjects in the reference-only model.",
     "ratio": "estimate / reference_estimate (1 = effect preserved).",
     "difference": {"Description": "estimate - reference_estimate.", "Units": "as estimate"},
-    "reference_in_ci": "True if reference_estimate lies inside the pooled 95% CI.",
+    "interaction_f": "F statistic of the cohort x term interaction (all non-reference cohorts) "
+                     "added to the pooled model: does the term's slope differ between cohorts?",
+    "interaction_df": "Its numerator degrees of freedom (cohorts - 1); the denominator is the "
+                      "full model's residual df.",
+    "interaction_p": "p-value of that F-test; small: the slope differs between cohorts (not "
+                     "preserved). A large p alone does not show equal slopes.",
 }
 
 
@@ -84,15 +92,12 @@ def biological_effects(
     -------
     pandas.DataFrame
         method, measure, term, estimate, se, ci_low, ci_high, p, n, reference_estimate,
-        reference_ci_low, reference_ci_high, reference_n, ratio, difference, reference_in_ci
-        (see :data:`PRESERVATION_COLUMNS`).
+        reference_ci_low, reference_ci_high, reference_n, ratio, difference, interaction_f,
+        interaction_df, interaction_p (see :data:`PRESERVATION_COLUMNS`).
     """
     check_measures(wide, measures)
-    methods = list(methods) if methods is not None else sorted(wide["method"].unique())
-    check_methods(wide, methods + ([reference_method] if reference_method else []))
-    data = wide
-    if subsets is not None:
-        data = wide[wide["participant_id"].isin(set().union(*subsets.values()))]
+    methods, data = rows_analysed(wide, methods, subsets)
+    check_methods(wide, [reference_method] if reference_method else [])
     model = [*terms, *covariates]
     cohorts = sorted(c for c in data["cohort"].astype(str).unique() if c != reference)
     rows = []
@@ -108,11 +113,23 @@ def biological_effects(
         check_covariates(ref_rows, model, f"{context}, reference cohort")
         ref_fits = {m: (f, k) for m, f, k, _ in fit_columns(ref_rows, model, measures,
                                                             f"{context}, reference cohort")}
+        interactions = {}
+        for term in terms if dummies else ():
+            full = fit_columns(pooled, [*dummies, *model, *(f"{d}:{term}" for d in dummies)],
+                               measures, context)
+            interactions[term] = {m: (f, k) for m, f, k, _ in full}
         for measure, fit, k, _ in fit_columns(pooled, [*dummies, *model], measures, context):
             if measure not in ref_fits:
                 continue
             rfit, rk = ref_fits[measure]
             for term in terms:
+                q = len(dummies)
+                f_stat, f_p = np.nan, np.nan
+                if measure in interactions.get(term, {}):
+                    ffit, fk = interactions[term][measure]
+                    rss_r, rss_f = fit.sigma2[k] * fit.df, ffit.sigma2[fk] * ffit.df
+                    f_stat = ((rss_r - rss_f) / q) / (rss_f / ffit.df)
+                    f_p = float(stats.f.sf(f_stat, q, ffit.df))
                 t, r = fit.term(term), rfit.term(term)
                 est, ref_est = float(t["estimate"][k]), float(r["estimate"][rk])
                 rows.append({
@@ -122,7 +139,8 @@ def biological_effects(
                     "reference_estimate": ref_est, "reference_ci_low": float(r["ci_low"][rk]),
                     "reference_ci_high": float(r["ci_high"][rk]), "reference_n": rfit.n,
                     "ratio": est / ref_est if ref_est != 0 else np.nan,
-                    "difference": est - ref_est,
-                    "reference_in_ci": bool(t["ci_low"][k] <= ref_est <= t["ci_high"][k]),
+                    "difference": est - ref_est, "interaction_f": float(f_stat),
+                    "interaction_df": q,
+                    "interaction_p": f_p,
                 })
     return pd.DataFrame(rows, columns=list(PRESERVATION_COLUMNS))

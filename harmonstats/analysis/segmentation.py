@@ -15,6 +15,7 @@ from scipy import stats
 
 from harmonstats.analysis.ols import holm
 from harmonstats.analysis.tables import check_methods
+from harmonstats.errors import InputError
 
 __all__ = ["SEGMENTATION_COLUMNS", "segmentation_quality"]
 
@@ -74,7 +75,7 @@ def segmentation_quality(
     """
     dice = [c for c in wide.columns if c.startswith("dice_")]
     if not dice:
-        raise ValueError("segmentation quality: the measures table has no dice_* measures")
+        raise InputError("segmentation quality: the measures table has no dice_* measures")
     rows = wide
     if cohort is not None:
         rows = rows[rows["cohort"].astype(str) == cohort]

@@ -36,7 +36,8 @@ def simulate_measures(
     fraction) to every non-reference cohort, plus N(0, 0.01^2) method noise (none for
     ``truth``). The language outcome depends on cohort and GA only, never on thickness, so any
     thickness-language association is spurious. The first cohort is the reference: GA uniform
-    26-42 weeks; the others 24-38 weeks; PMA uniform 37-45 weeks.
+    26-42 weeks; the others 24-38 weeks; PMA uniform 37-45 weeks, raised to GA where it
+    is below it (no scan before birth).
 
     Parameters
     ----------
@@ -65,7 +66,9 @@ def simulate_measures(
         ga = rng.uniform(26, 42, n) if c == 0 else rng.uniform(24, 38, n)
         parts.append(pd.DataFrame({
             "participant_id": [f"{cohort[:3]}{c}x{i:05d}" for i in range(n)], "cohort": cohort,
-            "ga_birth": ga, "pma_scan": rng.uniform(37, 45, n), "sex": rng.choice(["F", "M"], n),
+            # no scan before birth: a term-born infant drawn a PMA below its GA is scanned at birth
+            "ga_birth": ga, "pma_scan": np.maximum(rng.uniform(37, 45, n), ga),
+            "sex": rng.choice(["F", "M"], n),
             "birth_weight": 3400 + 180 * (ga - 40) + rng.normal(0, 250, n),
             "split": rng.choice(["train", "val", "test"], n, p=[0.6, 0.1, 0.3]),
             "language_composite": 100 - 8 * min(c, 1) + 0.5 * (ga - 35) + rng.normal(0, 10, n),

@@ -8,10 +8,19 @@ number: IDs in one table and not the other, non-numeric values, duplicated measu
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
+from harmonstats.errors import InputError
+from harmonstats.layout.names import scan_columns
+from harmonstats.layout.tables import (
+    MEASURE_TABLE_COLUMNS,
+    check_measures_table,
+    check_participants,
+    scan_keys,
+)
 
 __all__ = [
     "MEASURE_COLUMNS",
@@ -23,19 +32,21 @@ __all__ = [
     "drop_missing",
     "numeric_column",
     "require_columns",
+    "rows_analysed",
     "wide_table",
 ]
 
-class InsufficientDataError(ValueError):
+class InsufficientDataError(InputError):
     """The data cannot support an analysis: too few subjects, no overlap, not identifiable.
 
     Raised by a single analysis, it says nothing is wrong with the input as such; the battery
     records that analysis as skipped, with this message as the reason, and runs the others.
+    Called on its own (outside the battery), the analysis reports it as an input error.
     """
 
 
 #: Columns the long measures table must have.
-MEASURE_COLUMNS = ("participant_id", "cohort", "method", "measure", "value")
+MEASURE_COLUMNS = MEASURE_TABLE_COLUMNS
 #: Columns the participants table must have.
 PARTICIPANT_COLUMNS = ("participant_id", "cohort")
 
@@ -45,7 +56,7 @@ def require_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None
         raise TypeError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ValueError(f"{what} lacks required column(s) {missing}; it has {list(df.columns)}")
+        raise InputError(f"{what} lacks required column(s) {missing}; it has {list(df.columns)}")
 
 
 def _names(ids: Iterable[str], limit: int = 10) -> str:
@@ -64,73 +75,48 @@ def wide_table(measures: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFra
         optional). Values must be numeric (mm, mm3 or 1 as the measure's unit says).
     participants : pandas.DataFrame
         participant_id, cohort and the covariates (ga_birth and pma_scan in weeks, sex F/M,
-        birth_weight in g, split, outcome columns).
+        birth_weight in g, split, outcome columns). With a ``session_id`` column it has one row
+        per (participant_id, session_id), with that session's ``pma_scan``, and the measures
+        table's ``session_id`` says which session each value comes from.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (participant_id, method): participant_id, method, every participants column
-        (cohort included), then one column per measure (sorted by name). Rows are sorted by
-        method then participant_id, so the result does not depend on input row order.
+        One row per (participant_id, method), or per (participant_id, session_id, method) when
+        both tables give sessions (the participants table then has one row per subject-session):
+        those columns, every participants column (cohort included), then one column per measure
+        (sorted by name). IDs take their BIDS forms (``sub-<label>``, ``ses-<label>``) whichever
+        form each table used. Rows are sorted by method then subject (and session), so the result
+        does not depend on input row order.
 
     Raises
     ------
-    ValueError
-        If a required column is missing, an ID is in one table and not the other (named), a
-        subject's cohort differs between the tables, a value is not numeric, or a subject has
-        the same measure twice for one method.
+    InputError
+        If either table fails its check (:func:`~harmonstats.layout.check_participants`,
+        :func:`~harmonstats.layout.check_measures_table`: a required column missing, an ID in
+        one table and not the other, a cohort that differs between them, a value that is not a
+        finite number, a measure twice for one scan and method), or a measure is named like a
+        participants column.
     """
     require_columns(measures, MEASURE_COLUMNS, "measures table")
     require_columns(participants, PARTICIPANT_COLUMNS, "participants table")
-    parts = participants.copy()
-    parts["participant_id"] = parts["participant_id"].astype(str)
-    dup = parts["participant_id"][parts["participant_id"].duplicated()]
-    if len(dup):
-        raise ValueError(f"participants table lists subject(s) twice: {_names(set(dup))}")
-    meas = measures.copy()
-    meas["participant_id"] = meas["participant_id"].astype(str)
-    in_meas, in_parts = set(meas["participant_id"]), set(parts["participant_id"])
-    if in_meas - in_parts:
-        raise ValueError("subject(s) in the measures table but not in the participants table: "
-                         + _names(in_meas - in_parts))
-    if in_parts - in_meas:
-        raise ValueError("subject(s) in the participants table but not in the measures table: "
-                         + _names(in_parts - in_meas))
-    cohort_of = parts.set_index("participant_id")["cohort"].astype(str)
-    expected = cohort_of.loc[meas["participant_id"]].to_numpy()
-    clash = meas["cohort"].astype(str).to_numpy() != expected
-    if clash.any():
-        bad = set(meas.loc[clash, "participant_id"])
-        raise ValueError(f"cohort differs between measures and participants for: {_names(bad)}")
-    values = pd.to_numeric(meas["value"], errors="coerce")
-    bad_value = values.isna() & meas["value"].notna()
-    if bad_value.any():
-        row = meas[bad_value].iloc[0]
-        raise ValueError(
-            f"non-numeric value {row['value']!r} in the measures table (subject "
-            f"{row['participant_id']}, method {row['method']}, measure {row['measure']}); "
-            f"{int(bad_value.sum())} such value(s) in all"
-        )
-    meas["value"] = values.astype(float)
-    key = ["participant_id", "method", "measure"]
-    dups = meas.duplicated(key)
-    if dups.any():
-        row = meas[dups].iloc[0]
-        raise ValueError(
-            f"subject {row['participant_id']} has measure {row['measure']} twice for method "
-            f"{row['method']} (several sessions are not supported in one table)"
-        )
-    wide = meas.pivot(index=["participant_id", "method"], columns="measure", values="value")
+    # IDs with or without sub-/ses-; subject-sessions are the unit when both tables have them.
+    parts = check_participants(participants, required=PARTICIPANT_COLUMNS)
+    meas = check_measures_table(measures, participants=parts)
+    scan = scan_columns(parts, meas)
+    parts["_scan"] = scan_keys(parts, scan)
+    meas["_scan"] = scan_keys(meas, scan)
+    wide = meas.pivot(index=["_scan", "method"], columns="measure", values="value")
     wide = wide.reindex(columns=sorted(wide.columns))
     wide.columns.name = None
     wide = wide.reset_index()
-    clash_cols = set(wide.columns) & (set(parts.columns) - {"participant_id"})
+    clash_cols = set(wide.columns) & (set(parts.columns) - {"_scan"})
     if clash_cols:
-        raise ValueError(f"measure name(s) {sorted(clash_cols)} clash with participants columns")
-    out = parts.merge(wide, on="participant_id", how="right")
-    lead = ["participant_id", "method"]
+        raise InputError(f"measure name(s) {sorted(clash_cols)} clash with participants columns")
+    out = parts.merge(wide, on="_scan", how="right").drop(columns="_scan")
+    lead = [*scan, "method"]
     out = out[lead + [c for c in out.columns if c not in lead]]
-    return out.sort_values(["method", "participant_id"], kind="mergesort").reset_index(drop=True)
+    return out.sort_values(["method", *scan], kind="mergesort").reset_index(drop=True)
 
 
 def check_methods(wide: pd.DataFrame, methods: Sequence[str]) -> None:
@@ -138,21 +124,32 @@ def check_methods(wide: pd.DataFrame, methods: Sequence[str]) -> None:
     known = set(wide["method"].unique())
     unknown = [m for m in methods if m not in known]
     if unknown:
-        raise ValueError(f"unknown method(s) {unknown}; the table has {sorted(known)}")
+        raise InputError(f"unknown method(s) {unknown}; the table has {sorted(known)}")
+
+
+def rows_analysed(wide: pd.DataFrame, methods: Sequence[str] | None,
+                  subsets: Mapping[str, set[str]] | None) -> tuple[list[str], pd.DataFrame]:
+    """Methods to analyse (default all, checked) and the rows of the subsets' subjects (their
+    union; all rows when ``subsets`` is None)."""
+    methods = list(methods) if methods is not None else sorted(wide["method"].unique())
+    check_methods(wide, methods)
+    if subsets is None:
+        return methods, wide
+    return methods, wide[wide["participant_id"].isin(set().union(*subsets.values()))]
 
 
 def check_measures(wide: pd.DataFrame, measures: Sequence[str]) -> None:
     """Raise ``ValueError`` naming any measure that is not a column of the table."""
     unknown = [m for m in measures if m not in wide.columns]
     if unknown:
-        raise ValueError(f"unknown measure(s) {unknown}")
+        raise InputError(f"unknown measure(s) {unknown}")
 
 
 def check_covariates(df: pd.DataFrame, covariates: Sequence[str], context: str) -> None:
     """Raise if a covariate is absent, non-numeric (other than sex-like text) or constant."""
     for cov in covariates:
         if cov not in df.columns:
-            raise ValueError(f"{context}: covariate {cov!r} is not a column of the table")
+            raise InputError(f"{context}: covariate {cov!r} is not a column of the table")
         col = df[cov].dropna()
         if col.nunique() < 2:
             raise InsufficientDataError(
@@ -161,7 +158,7 @@ def check_covariates(df: pd.DataFrame, covariates: Sequence[str], context: str) 
                 "drop it from the model"
             )
         if not pd.api.types.is_numeric_dtype(col) and col.nunique() > 2:
-            raise ValueError(
+            raise InputError(
                 f"{context}: covariate {cov!r} is not numeric and has {col.nunique()} levels; "
                 "only two-level text covariates (e.g. sex F/M) are coded automatically"
             )

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from harmonstats.layout.names import canonical_ids, participant_id, scan_columns
+
 __all__ = [
     "effect_rows",
     "numeric",
@@ -70,6 +72,7 @@ def select_measures(measures: pd.DataFrame, names: Sequence[str], *,
     out = measures[measures["measure"].astype(str).isin(list(names))].copy()
     for col in ("participant_id", "cohort", "method", "measure"):
         out[col] = out[col].astype(str)
+    out = canonical_ids(out, source=what)
     if methods is not None:
         order(out["method"], methods, f"{what}: method")
         out = out[out["method"].isin(list(methods))]
@@ -84,16 +87,19 @@ def select_measures(measures: pd.DataFrame, names: Sequence[str], *,
 
 def with_participants(rows: pd.DataFrame, participants: pd.DataFrame, columns: Sequence[str],
                       what: str = "participants table") -> pd.DataFrame:
-    """Add ``columns`` of the participants table to ``rows`` (joined on participant_id).
+    """Add ``columns`` of the participants table to ``rows`` (joined on the scan).
 
     Subjects absent from the participants table raise ``ValueError`` naming one; rows whose
     added columns are missing are dropped with a warning that counts them.
     """
     require_columns(participants, ("participant_id", *columns), what)
-    parts = participants[["participant_id", *columns]].copy()
-    parts["participant_id"] = parts["participant_id"].astype(str)
-    if parts["participant_id"].duplicated().any():
-        dup = parts.loc[parts["participant_id"].duplicated(), "participant_id"].iloc[0]
+    # Joined on the scan (subject, and session when both tables have sessions), IDs in one form.
+    key = scan_columns(rows, participants)
+    parts = canonical_ids(participants[[*key, *(c for c in columns if c not in key)]],
+                          source=what)
+    rows = canonical_ids(rows, source="measures table")
+    if parts.duplicated(key).any():
+        dup = parts.loc[parts.duplicated(key), "participant_id"].iloc[0]
         raise ValueError(f"{what} lists subject {dup!r} twice")
     unknown = sorted(set(rows["participant_id"]) - set(parts["participant_id"]))
     if unknown:
@@ -102,8 +108,8 @@ def with_participants(rows: pd.DataFrame, participants: pd.DataFrame, columns: S
     for col in columns:
         if col not in ("participant_id", "cohort", "sex"):
             parts[col] = numeric(parts, col, what)
-    drop = [c for c in columns if c in rows.columns]
-    out = rows.drop(columns=drop).merge(parts, on="participant_id", how="left")
+    drop = [c for c in columns if c in rows.columns and c not in key]
+    out = rows.drop(columns=drop).merge(parts, on=key, how="left")
     missing = out[list(columns)].isna().any(axis=1)
     if missing.any():
         warnings.warn(f"dropped {int(missing.sum())} row(s) with a missing {'/'.join(columns)}",
@@ -165,13 +171,14 @@ def effect_rows(effects: pd.DataFrame, columns: Sequence[str], *, comparison: st
 
 
 def subject_filter(subjects: object) -> set[str] | None:
-    """Participant IDs from None, an iterable of IDs, or a table with a participant_id column."""
+    """Participant IDs (``sub-<label>``) from None, an iterable of IDs (with or without
+    prefix), or a table with a participant_id column."""
     if subjects is None:
         return None
     if isinstance(subjects, pd.DataFrame):
         require_columns(subjects, ("participant_id",), "subjects table")
-        return set(subjects["participant_id"].astype(str))
+        return {participant_id(s) for s in subjects["participant_id"]}
     if isinstance(subjects, str) or not isinstance(subjects, Iterable):
         raise TypeError("subjects must be an iterable of participant IDs or a DataFrame with "
                         f"a participant_id column, got {type(subjects).__name__}")
-    return {str(s) for s in subjects}
+    return {participant_id(s) for s in subjects}

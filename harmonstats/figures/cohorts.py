@@ -100,8 +100,11 @@ def _balance_rows(balance: pd.DataFrame) -> pd.DataFrame:
             if stage not in stages:
                 raise ValueError(f"{what}: column 'stage' has no {stage!r} rows")
         keys = ["comparison", "variable"] if "comparison" in df.columns else ["variable"]
+        # dropna=False keeps a stage whose SMDs are all missing (nobody matched), named below
         wide = df.pivot_table(index=keys, columns="stage", values="smd", aggfunc="first",
-                              sort=False).reset_index()
+                              sort=False, dropna=False).reset_index()
+        if wide["after"].isna().all():
+            raise ValueError(f"{what}: no SMD after matching (no subject was matched)")
         many = "comparison" in keys and wide["comparison"].nunique() > 1
         wide["label"] = (wide["variable"].astype(str) + " (" + wide["comparison"].astype(str)
                          + ")") if many else wide["variable"].astype(str)

@@ -50,10 +50,14 @@ def _crossings(table: pd.DataFrame, measure: str) -> dict[str, dict[str, float]]
     out: dict[str, dict[str, float]] = {}
     cols = [c for c in ("crossing_pma", "ci_low", "ci_high") if c in table.columns]
     values = {c: numeric(table, c, what).to_numpy() for c in cols}
+    # Fieller's set is a band only when it is an interval (not two rays or the whole line).
+    bounded = (table["ci_shape"].astype(str) == "interval").to_numpy() \
+        if "ci_shape" in table.columns else np.ones(len(table), bool)
     for i, name in enumerate(table["analysis"].astype(str)):
         if name in out:
             raise ValueError(f"{what} has two rows for analysis {name!r}")
-        out[name] = {c: float(values[c][i]) for c in cols}
+        out[name] = {c: float(values[c][i]) if bounded[i] or c == "crossing_pma" else np.nan
+                     for c in cols}
     return out
 
 
@@ -110,8 +114,9 @@ def plot_term_preterm(measures: pd.DataFrame, participants: pd.DataFrame, *, aft
         PMA where the term and preterm lines cross
         (:func:`harmonstats.analysis.preterm.crossing_point`); required columns ``analysis``
         (``reference only``, ``pooled before``, ``pooled after``: the three columns) and
-        ``crossing_pma`` (weeks); optional ``ci_low``/``ci_high`` (weeks, drawn as a band) and
-        ``measure`` (rows of other measures are ignored). Drawn in the PMA row.
+        ``crossing_pma`` (weeks); optional ``ci_low``/``ci_high`` (weeks, drawn as a band unless
+        ``ci_shape`` says the confidence set is not an interval) and ``measure`` (rows of other
+        measures are ignored). Drawn in the PMA row.
 
     Returns
     -------

@@ -22,6 +22,7 @@ from harmonstats.figures.style import (
 )
 from harmonstats.io import load_nifti
 from harmonstats.labels import TISSUES
+from harmonstats.layout.names import scans_of
 
 __all__ = ["plot_qc_mosaic"]
 
@@ -87,11 +88,12 @@ def plot_qc_mosaic(
     flags: dict[str, int] = {}
     if qc is not None:
         own = qc[qc["method"] == method]
-        flags = {str(k): int(v) for k, v in own.groupby("participant_id")["flag"].sum().items()}
-    table = cohort.participants
+        own = own.assign(scan=[s.key for s in scans_of(own)])
+        flags = {str(k): int(v) for k, v in own.groupby("scan")["flag"].sum().items()}
+    table = cohort.participants.assign(scan=[s.key for s in cohort.scans])
     groups: list[tuple[str, list[str]]] = []
     for name, rows in table.groupby("cohort", sort=False):
-        ids = sorted(rows["participant_id"].astype(str), key=lambda p: -flags.get(p, 0))
+        ids = sorted(rows["scan"].astype(str), key=lambda p: -flags.get(p, 0))
         groups.append((str(name), ids[:max_per_group] if max_per_group else ids))
     layout = [(name, ids[i:i + columns]) for name, ids in groups
               for i in range(0, len(ids), columns)]

@@ -45,7 +45,7 @@ def task_key(task: SubjectTask) -> str:
             parts[role] = None
             continue
         if not Path(path).is_file():
-            raise FileNotFoundError(f"sub-{task.participant_id} ({task.method}) {role} file not "
+            raise FileNotFoundError(f"{task.scan} ({task.method}) {role} file not "
                                     f"found: {path}")
         parts[role] = file_sha256(Path(path))
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
@@ -82,7 +82,7 @@ class MeasureCache:
             messages: list[str]) -> Path:
         """Store a task's result atomically (NaN stored as null)."""
         entry = {
-            "participant_id": task.participant_id,
+            "scan": task.scan,
             "method": task.method,
             "thickness": task.thickness,
             "version": __version__,

@@ -20,8 +20,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from harmonstats import __version__
+from harmonstats.errors import InputError
 from harmonstats.io import write_table
-from harmonstats.labels import REGIONS, TISSUES
+from harmonstats.layout.tables import measure_names
 from harmonstats.measures.cache import MeasureCache, task_key
 from harmonstats.measures.subject import SubjectTask, measure_subject
 from harmonstats.measures.thickness import thickness_params
@@ -31,8 +32,9 @@ __all__ = ["MEASURE_COLUMNS", "measure_cohort", "measure_names", "measure_study"
 
 #: Columns of the measures table and their descriptions.
 MEASURE_COLUMNS: dict[str, dict[str, Any]] = {
-    "participant_id": {"Description": "participant label, without the 'sub-' prefix"},
-    "session_id": {"Description": "session label (n/a if the study has no sessions)"},
+    "participant_id": {"Description": "participant ID, sub-<label> (BIDS)"},
+    "session_id": {"Description": "session ID, ses-<label> (BIDS; n/a if the study has no "
+                                  "sessions)"},
     "cohort": {"Description": "cohort of the participant (e.g. source, target)"},
     "method": {"Description": "source of the segmentation (original, truth or a model name)"},
     "measure": {"Description": "volume_<tissue> and icv (mm3; icv = all non-background voxels), "
@@ -45,26 +47,16 @@ MEASURE_COLUMNS: dict[str, dict[str, Any]] = {
                                                               "1": "unitless"}}, }
 
 
-def measure_names(*, dice: bool = True) -> list[tuple[str, str]]:
-    """``(measure, unit)`` pairs in table order."""
-    tissues = [n for v, n in TISSUES.items() if v]
-    out = [(f"volume_{t}", "mm3") for t in tissues] + [("icv", "mm3"), ("thickness_mean", "mm")]
-    out += [(f"thickness_{r}", "mm") for v, r in REGIONS.items() if v]
-    if dice:
-        out += [(f"dice_{t}", "1") for t in tissues]
-    return out
-
-
 def _tasks(cohort: Any, methods: Sequence[str], thickness: str,
            reference: str | None) -> list[SubjectTask]:
     out = []
-    for pid in cohort.subjects:
+    for scan in cohort.scans:
         for method in methods:
-            ref = (cohort.label_path(reference, pid)
+            ref = (cohort.label_path(reference, scan)
                    if reference is not None and method != reference else None)
             out.append(SubjectTask(
-                participant_id=pid, method=method, labels=cohort.label_path(method, pid),
-                regions=cohort.region_path(method, pid), reference=ref, thickness=thickness,
+                scan=scan.key, method=method, labels=cohort.label_path(method, scan),
+                regions=cohort.region_path(method, scan), reference=ref, thickness=thickness,
                 scheme=cohort.scheme, region_scheme=cohort.region_scheme))
     return out
 
@@ -138,10 +130,11 @@ def measure_cohort(
     Returns
     -------
     pandas.DataFrame
-        One row per subject x method x measure: ``participant_id``, ``session_id`` (NaN if
-        none), ``cohort``, ``method``, ``measure`` (see :data:`MEASURE_COLUMNS`), ``value``
-        (float; NaN where undefined), ``unit`` (``mm3``, ``mm`` or ``1``). ``df.attrs
-        ["provenance"]`` records the thickness method, its parameters and the package version.
+        One row per scan x method x measure: ``participant_id`` (``sub-<label>``),
+        ``session_id`` (``ses-<label>``, NaN if none), ``cohort``, ``method``, ``measure``
+        (see :data:`MEASURE_COLUMNS`), ``value`` (float; NaN where undefined), ``unit``
+        (``mm3``, ``mm`` or ``1``). ``df.attrs["provenance"]`` records the thickness method,
+        its parameters and the package version.
 
     Raises
     ------
@@ -152,10 +145,10 @@ def measure_cohort(
     methods = list(cohort.methods if methods is None else methods)
     unknown = [m for m in methods if m not in cohort.methods]
     if unknown:
-        raise ValueError(f"unknown method(s) {unknown}; the cohort has {cohort.methods}")
+        raise InputError(f"unknown method(s) {unknown}; the cohort has {cohort.methods}")
     thickness_params(thickness)
     if jobs == 0 or jobs < -1:
-        raise ValueError(f"jobs must be a positive number of processes or -1, got {jobs}")
+        raise InputError(f"jobs must be a positive number of processes or -1, got {jobs}")
     if reference is not None and reference not in cohort.methods:
         warnings.warn(f"reference method {reference!r} is not in the cohort "
                       f"({cohort.methods}); Dice is not measured", RuntimeWarning, stacklevel=2)
@@ -193,8 +186,9 @@ def measure_cohort(
 def _warn_grouped(messages: list[str], *, each: int = 3) -> None:
     """Warn once per kind of problem, naming the subjects, rather than once per subject.
 
-    Messages read ``"subject sub-<id> (<method>): <problem>"``; problems that differ only in
-    their numbers are one kind. Up to ``each`` messages of a kind are shown as they are.
+    Messages read ``"subject sub-<label>[_ses-<label>] (<method>): <problem>"``; problems
+    that differ only in their numbers are one kind. Up to ``each`` messages of a kind are
+    shown as they are.
     """
     kinds: dict[str, list[tuple[str, str]]] = {}
     for message in messages:
@@ -213,15 +207,16 @@ def _warn_grouped(messages: list[str], *, each: int = 3) -> None:
 
 def _table(cohort: Any, tasks: list[SubjectTask], results: list[Any],
            thickness: str) -> pd.DataFrame:
-    info = cohort.participants.set_index("participant_id")
+    info = {scan.key: scan for scan in cohort.scans}
+    cohorts = dict(zip((s.key for s in cohort.scans), cohort.participants["cohort"],
+                       strict=True))
     rows = []
     _warn_grouped([m for _values, messages in results for m in messages])
     for task, (values, _messages) in zip(tasks, results, strict=True):
-        session = (info.at[task.participant_id, "session_id"]
-                   if "session_id" in info.columns else None)
+        scan = info[task.scan]
         for measure, unit in measure_names(dice=task.reference is not None):
-            rows.append((task.participant_id, session, info.at[task.participant_id, "cohort"],
-                         task.method, measure, values[measure], unit))
+            rows.append((scan.participant_id, scan.session_id, cohorts[task.scan], task.method,
+                         measure, values[measure], unit))
     df = pd.DataFrame(rows, columns=list(MEASURE_COLUMNS))
     df["value"] = df["value"].astype("float64")
     df.attrs["provenance"] = {"thickness": thickness_params(thickness),
@@ -241,7 +236,7 @@ def write_measures(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """
     missing = [c for c in MEASURE_COLUMNS if c not in df.columns]
     if missing:
-        raise ValueError(f"measures table lacks columns {missing}")
+        raise InputError(f"measures table lacks columns {missing}")
     provenance = dict(df.attrs.get("provenance", {}))
     provenance.setdefault("harmonstats_version", __version__)
     return write_table(df[list(MEASURE_COLUMNS)], path, MEASURE_COLUMNS,
@@ -249,7 +244,7 @@ def write_measures(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
 
 
 def measure_study(root: str | os.PathLike[str], **kwargs: Any) -> pd.DataFrame:
-    """Measure a BIDS-like study folder: ``measure_cohort(Cohort.from_bids(root), **kwargs)``."""
+    """Measure a BIDS study folder: ``measure_cohort(Cohort.from_bids(root), **kwargs)``."""
     from harmonstats.cohort import Cohort
 
     return measure_cohort(Cohort.from_bids(root), **kwargs)

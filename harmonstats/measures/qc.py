@@ -16,8 +16,8 @@ units of the reference's scaled median absolute deviation):
     far off the curve, either way, is suspect.
 ``entropy``
     The network's mean voxel entropy over the brain (normalised to [0, 1] by the log of the
-    number of classes), recorded by the segment stage beside each map
-    (:func:`entropy_sidecar`); an uncertain network is more often wrong. Compared with the same
+    number of classes), recorded by the segment stage in each map's JSON sidecar
+    (:func:`read_entropy`); an uncertain network is more often wrong. Compared with the same
     method's maps of the reference cohort; NaN for maps without it (e.g. ``original``).
 
 The reference of the first three is the ``original`` labels of the reference cohort when the
@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,6 +40,8 @@ from scipy import ndimage, stats
 
 from harmonstats.io import load_nifti
 from harmonstats.labels import TISSUES
+from harmonstats.layout.derivatives import sidecar_path
+from harmonstats.layout.names import scans_of
 
 __all__ = [
     "ENTROPY_KEY",
@@ -49,7 +50,6 @@ __all__ = [
     "QC_SUMMARY_COLUMNS",
     "QC_TABLE_COLUMNS",
     "component_checks",
-    "entropy_sidecar",
     "qc_dice_correlation",
     "qc_summary",
     "qc_tables",
@@ -62,7 +62,8 @@ ENTROPY_KEY = "MeanNormalisedEntropy"
 
 #: Columns of the table :func:`segmentation_qc` returns (BIDS-sidecar style).
 QC_COLUMNS: dict[str, Any] = {
-    "participant_id": {"Description": "participant label, without the 'sub-' prefix"},
+    "participant_id": {"Description": "participant ID, sub-<label>"},
+    "session_id": {"Description": "session ID, ses-<label> (n/a without sessions)"},
     "cohort": {"Description": "cohort of the participant"},
     "method": {"Description": "source of the segmentation checked"},
     "check": {"Description": "kind of check", "Levels": {
@@ -89,7 +90,7 @@ QC_DICE_COLUMNS: dict[str, Any] = {
     "method": {"Description": "method, or 'all' for every method's maps pooled"},
     "qc": {"Description": "QC value: '<check>_<tissue>' (its z-score; |z| for volume) or "
                           "'n_flags' (flags of the subject's map)"},
-    "n": {"Description": "subject x method maps with both values"},
+    "n": {"Description": "scan x method maps with both values"},
     "spearman_rho": {"Description": "Spearman rank correlation of the QC value with the map's "
                                     "mean Dice over tissues (negative: the check rises as "
                                     "quality falls)", "Units": "1"},
@@ -121,19 +122,9 @@ _TISSUE_NAMES = {v: n for v, n in TISSUES.items() if v}
 _SCALE_FLOOR = {"count": 0.5, "1": 0.002, "mm3": 1.0, "nats/ln(7)": 0.002}
 
 
-def entropy_sidecar(label_map: str | os.PathLike[str]) -> Path:
-    """The JSON sidecar of a label map: ``sub-x_dseg.nii.gz`` -> ``sub-x_dseg.json``."""
-    p = Path(label_map)
-    name = p.name
-    for suffix in (".nii.gz", ".nii"):
-        if name.endswith(suffix):
-            return p.with_name(name[: -len(suffix)] + ".json")
-    raise ValueError(f"{p}: not a NIfTI file name (.nii or .nii.gz)")
-
-
 def read_entropy(label_map: str | os.PathLike[str]) -> float:
     """The mean normalised entropy the segment stage recorded for a map, or NaN if none."""
-    side = entropy_sidecar(label_map)
+    side = sidecar_path(label_map)
     if not side.is_file():
         return float("nan")
     try:
@@ -197,11 +188,11 @@ def _score(table: pd.DataFrame, reference_method: str | None, reference_cohort: 
         rows = rows.copy()
         unit = str(rows["unit"].iloc[0])
         if check == "volume" and pma is not None and ok.sum() >= 3:
-            x = pma.reindex(ref["participant_id"]).to_numpy(dtype=float)
+            x = pma.reindex(ref["scan"]).to_numpy(dtype=float)
             fit = np.isfinite(x) & ok
             slope, intercept = np.polyfit(x[fit], ref_values[fit], 1)
             resid = ref_values[fit] - (intercept + slope * x[fit])
-            rows["expected"] = intercept + slope * pma.reindex(rows["participant_id"]).to_numpy()
+            rows["expected"] = intercept + slope * pma.reindex(rows["scan"]).to_numpy()
             rows["scale"] = _robust_scale(resid, unit)
         else:
             rows["expected"] = float(np.median(ref_values[ok])) if ok.any() else np.nan
@@ -260,16 +251,19 @@ def segmentation_qc(
     unknown = [m for m in todo if m not in cohort.methods]
     if unknown:
         raise ValueError(f"unknown method(s) {unknown}; cohort has {cohort.methods}")
-    info = cohort.participants.set_index("participant_id")
+    info = cohort.participants
+    scans = cohort.scans
+    cohorts = dict(zip((s.key for s in scans), info["cohort"].astype(str), strict=True))
     ref_cohort = reference_cohort or str(info["cohort"].iloc[0])
     ref_method = reference_method if reference_method in cohort.methods else None
     checked = todo + ([ref_method] if ref_method and ref_method not in todo else [])
     rows: list[dict[str, Any]] = []
     for method in checked:
-        for pid in cohort.subjects:
-            path = cohort.label_path(method, pid)
+        for scan in scans:
+            path = cohort.label_path(method, scan)
             labels = np.asarray(load_nifti(path).dataobj)
-            base = {"participant_id": pid, "cohort": str(info.at[pid, "cohort"]),
+            base = {"scan": scan.key, "participant_id": scan.participant_id,
+                    "session_id": scan.session_id, "cohort": cohorts[scan.key],
                     "method": method}
             for tissue, (n, islands) in component_checks(labels,
                                                          island_ratio=island_ratio).items():
@@ -283,13 +277,15 @@ def segmentation_qc(
                    & measures["method"].isin(checked)]
     if vol.empty:
         raise ValueError("the measures table has no volume_<tissue> rows of the checked methods")
-    for r in vol.itertuples(index=False):
-        rows.append({"participant_id": str(r.participant_id), "cohort": str(r.cohort),
+    for scan, r in zip(scans_of(vol), vol.itertuples(index=False), strict=True):
+        rows.append({"scan": scan.key, "participant_id": scan.participant_id,
+                     "session_id": scan.session_id, "cohort": str(r.cohort),
                      "method": str(r.method), "check": "volume",
                      "tissue": str(r.measure).removeprefix("volume_"),
                      "value": float(r.value), "unit": "mm3"})
     table = pd.DataFrame(rows)
-    pma = info["pma_scan"].astype(float) if "pma_scan" in info else None
+    pma = (pd.Series(info["pma_scan"].to_numpy(dtype=float), index=[s.key for s in scans])
+           if "pma_scan" in info else None)
     scored = _score(table, ref_method, ref_cohort, pma)
     scored = scored[scored["method"].isin(todo)]
     beyond = np.where(scored["check"] == "volume", scored["z"].abs(), scored["z"]) > z_threshold
@@ -316,11 +312,11 @@ def qc_dice_correlation(qc: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFram
     mean_dice = _mean_dice(measures)
     if mean_dice.empty:
         return pd.DataFrame(columns=list(QC_DICE_COLUMNS))
-    score = qc.assign(qc=qc["check"] + "_" + qc["tissue"],
+    score = qc.assign(scan=_scan_keys(qc), qc=qc["check"] + "_" + qc["tissue"],
                       score=np.where(qc["check"] == "volume", qc["z"].abs(), qc["z"]))
-    wide = score.pivot_table(index=["participant_id", "method"], columns="qc", values="score",
+    wide = score.pivot_table(index=["scan", "method"], columns="qc", values="score",
                              aggfunc="first")
-    wide["n_flags"] = qc.groupby(["participant_id", "method"])["flag"].sum(min_count=1)
+    wide["n_flags"] = score.groupby(["scan", "method"])["flag"].sum(min_count=1)
     data = wide.join(mean_dice, how="inner")
     rows = []
     groups = [(str(m), g) for m, g in data.groupby(level="method")] + [("all", data)]
@@ -335,9 +331,15 @@ def qc_dice_correlation(qc: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFram
     return pd.DataFrame(rows, columns=list(QC_DICE_COLUMNS))
 
 
+def _scan_keys(table: pd.DataFrame) -> list[str]:
+    """The scan key (``sub-X`` or ``sub-X_ses-Y``) of every row of a QC or measures table."""
+    return [s.key for s in scans_of(table)]
+
+
 def _mean_dice(measures: pd.DataFrame) -> pd.Series:
     dice = measures[measures["measure"].str.startswith("dice_")]
-    return dice.groupby(["participant_id", "method"])["value"].mean().rename("dice")
+    dice = dice.assign(scan=_scan_keys(dice))
+    return dice.groupby(["scan", "method"])["value"].mean().rename("dice")
 
 
 def qc_summary(qc: pd.DataFrame, measures: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -355,10 +357,11 @@ def qc_summary(qc: pd.DataFrame, measures: pd.DataFrame | None = None) -> pd.Dat
     pandas.DataFrame
         Columns :data:`QC_SUMMARY_COLUMNS`.
     """
-    per_map = qc.groupby(["method", "cohort", "participant_id"], sort=False)["flag"].sum()
+    per_map = qc.assign(scan=_scan_keys(qc)).groupby(["method", "cohort", "scan"],
+                                                      sort=False)["flag"].sum()
     per_map = per_map.rename("n_flags").reset_index()
     if measures is not None:
-        per_map = per_map.join(_mean_dice(measures), on=["participant_id", "method"])
+        per_map = per_map.join(_mean_dice(measures), on=["scan", "method"])
     else:
         per_map["dice"] = np.nan
     by_check = qc.pivot_table(index=["method", "cohort"], columns="check", values="flag",

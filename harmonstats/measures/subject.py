@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harmonstats.errors import InputError
 from harmonstats.io import load_nifti
 from harmonstats.labels import LabelScheme, get_scheme
 from harmonstats.measures.dice import dice_scores
@@ -30,8 +31,9 @@ class SubjectTask:
 
     Parameters
     ----------
-    participant_id, method : str
-        Who and which segmentation (used in messages).
+    scan, method : str
+        Which scan (its key, ``sub-<label>[_ses-<label>]``) and which segmentation (used in
+        messages).
     labels : path
         Tissue label map.
     regions : path or None
@@ -44,7 +46,7 @@ class SubjectTask:
         Schemes of the label and region maps.
     """
 
-    participant_id: str
+    scan: str
     method: str
     labels: Path
     regions: Path | None = None
@@ -99,7 +101,7 @@ def _load(path: os.PathLike[str], scheme: LabelScheme, what: str) -> tuple[np.nd
     try:
         data = scheme.to_target(np.asanyarray(img.dataobj))
     except ValueError as exc:
-        raise ValueError(f"{what}: {path}: {exc}") from exc
+        raise InputError(f"{what}: {path}: {exc}") from exc
     return data, tuple(float(z) for z in img.header.get_zooms()[:3])
 
 
@@ -109,7 +111,7 @@ def measure_subject(task: SubjectTask) -> tuple[dict[str, float], list[str]]:
     Bad data (no cortical GM, tissues absent) gives NaN measures and a warning; unreadable or
     mismatched files raise ``FileNotFoundError``/``ValueError`` naming subject, method and file.
     """
-    who = f"sub-{task.participant_id} ({task.method})"
+    who = f"{task.scan} ({task.method})"
     labels, spacing = _load(task.labels, task.scheme, f"{who} label map")
     regions = reference = None
     if task.regions is not None:
@@ -118,7 +120,7 @@ def measure_subject(task: SubjectTask) -> tuple[dict[str, float], list[str]]:
         reference, _ = _load(task.reference, task.scheme, f"{who} reference label map")
     for name, arr in (("region map", regions), ("reference label map", reference)):
         if arr is not None and arr.shape != labels.shape:
-            raise ValueError(f"{who}: {name} shape {arr.shape} differs from label map "
+            raise InputError(f"{who}: {name} shape {arr.shape} differs from label map "
                              f"{labels.shape} ({task.labels})")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

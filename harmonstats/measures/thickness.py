@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from harmonstats.errors import InputError
 from harmonstats.labels import REGIONS, TISSUES
 from harmonstats.measures.direct import DIRECT_PARAMS, direct_thickness
 from harmonstats.measures.laplace import laplace_thickness
@@ -47,7 +48,7 @@ def thickness_params(method: str) -> dict[str, Any]:
     if method == "direct":
         return {"method": "direct", **DIRECT_PARAMS, "segmentation": "1=csf/outside, 2=cgm, "
                 "3=wm+dgm+cerebellum+brainstem"}
-    raise ValueError(f"unknown thickness method {method!r}; choose from {THICKNESS_METHODS}")
+    raise InputError(f"unknown thickness method {method!r}; choose from {THICKNESS_METHODS}")
 
 
 def cortical_thickness(

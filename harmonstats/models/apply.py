@@ -1,15 +1,16 @@
 """Segmenting a cohort with a trained model, and parcellating any cortical GM map.
 
-Outputs follow the study layout that the measures runner reads as a method:
-``OUT/derivatives/<method>/sub-<id>/anat/sub-<id>_dseg.nii.gz`` (7 tissues) and
-``..._desc-regions_dseg.nii.gz`` (11 cortical regions).
+Each method's outputs are a BIDS-Derivatives dataset, ``OUT/derivatives/<method>/``, in the
+layout the measures runner reads (:mod:`harmonstats.layout`): ``<scan>_dseg.nii.gz`` (7 tissues)
+and ``<scan>_desc-regions_dseg.nii.gz`` (11 cortical regions) with a JSON sidecar each, the
+look-up tables ``dseg.tsv`` and ``desc-regions_dseg.tsv``, and a ``dataset_description.json``
+whose ``GeneratedBy`` names harmonstats, its version and the SHA-256 of the checkpoints.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,30 @@ import torch
 import torchio as tio
 from tqdm import tqdm
 
-from harmonstats.io import check_participant_id, file_sha256, load_nifti, save_nifti, write_json
-from harmonstats.measures.qc import ENTROPY_KEY, entropy_sidecar
-from harmonstats.models.checkpoint import check_compatible, load_checkpoint
+from harmonstats.cohort import Cohort, check_images
+from harmonstats.errors import InputError
+from harmonstats.io import file_sha256, load_nifti, save_nifti, write_json
+from harmonstats.labels import REGIONS, TISSUES
+from harmonstats.layout import (
+    REGIONS_DESC,
+    Scan,
+    check_participants,
+    dataset_root,
+    derivative_path,
+    find_images,
+    find_study_files,
+    method_name,
+    read_scans,
+    scans_of,
+)
+from harmonstats.layout.derivatives import (
+    generated_by,
+    write_dataset_description,
+    write_dseg_tables,
+    write_sidecar,
+)
+from harmonstats.measures.qc import ENTROPY_KEY
+from harmonstats.models.checkpoint import ModelMetadata, check_compatible, load_checkpoint
 from harmonstats.models.config import load_config
 from harmonstats.models.data import image_of, prepare_subject
 from harmonstats.models.inference import (
@@ -33,35 +55,36 @@ from harmonstats.models.inference import (
 from harmonstats.models.networks import build_segmenter
 from harmonstats.models.unet import UNet3D
 
-__all__ = ["LoadedModel", "find_images", "load_segmenter", "parcellate", "parcellate_cohort",
+__all__ = ["LoadedModel", "load_segmenter", "parcellate", "parcellate_cohort",
            "segment_cohort", "segment_image", "segment_images", "segment_with_entropy"]
 
-_METHOD_RE = re.compile(r"^[a-z0-9_]+$")
 _MODELS_RECORD = ".harmonstats-models.json"
 
 
 class LoadedModel:
     """A segmenter rebuilt from a checkpoint, with the metadata it was trained with."""
 
-    def __init__(self, network: UNet3D, metadata: dict[str, Any], source: Path) -> None:
+    def __init__(self, network: UNet3D, metadata: ModelMetadata | Mapping[str, Any],
+                 source: Path) -> None:
         self.network = network
-        self.metadata = metadata
+        self.metadata = (metadata if isinstance(metadata, ModelMetadata)
+                         else ModelMetadata.from_mapping(metadata, where=str(source)))
         self.source = source
 
     @property
     def spacing(self) -> float:
         """Voxel size the model works at, mm."""
-        return float(self.metadata["spacing_mm"])
+        return self.metadata.spacing_mm
 
     @property
     def roi(self) -> int:
         """Sliding-window edge, voxels (the training crop size)."""
-        return int(self.metadata["patch_size"])
+        return self.metadata.patch_size
 
     @property
     def name(self) -> str:
         """The model's name in its config (used as the method name by default)."""
-        return str(self.metadata["config"]["name"])
+        return self.metadata.name
 
 
 def load_segmenter(
@@ -89,30 +112,17 @@ def load_segmenter(
     if p.is_dir():
         p = p / "best.pt"
     ckpt = load_checkpoint(p)
-    meta = ckpt["metadata"]
+    meta = ModelMetadata.from_mapping(ckpt["metadata"], where=str(p))
     check_compatible(meta, label_scheme=label_scheme, in_channels=in_channels,
                      out_channels=out_channels, where=str(p))
-    cfg = load_config(meta["config"])
+    cfg = load_config(meta.config)
     net = build_segmenter(cfg)
     try:
         net.load_state_dict(ckpt["models"]["segmenter"])
     except (KeyError, RuntimeError) as exc:
-        raise ValueError(f"{p}: weights do not fit the network of its config: {exc}") from None
+        raise InputError(f"{p}: weights do not fit the network of its config: {exc}") from None
     net.eval()
     return LoadedModel(net, meta, p)
-
-
-def find_images(root: str | os.PathLike[str]) -> dict[str, Path]:
-    """Participant ID -> T2w image of every ``sub-<id>/anat/sub-<id>_T2w.nii.gz`` under ``root``."""
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"data folder not found: {root}")
-    out = {}
-    for img in sorted(root.glob("sub-*/anat/sub-*_T2w.nii.gz")):
-        out[check_participant_id(img.parent.parent.name)] = img
-    if not out:
-        raise FileNotFoundError(f"no sub-<id>/anat/sub-<id>_T2w.nii.gz images under {root}")
-    return out
 
 
 def _to_input_grid(labels: torch.Tensor, prepared: tio.Subject, reference: Path) -> np.ndarray:
@@ -189,9 +199,25 @@ def parcellate(model: LoadedModel, tissue_map: str | os.PathLike[str], *, gm_lab
     return np.where(gm, out, 0).astype(np.uint8)
 
 
+def _images(data: Cohort | str | os.PathLike[str]) -> tuple[dict[Scan, Path], Path | None]:
+    """Scan -> T2w image of a cohort or study folder, and the root the images lie in."""
+    if isinstance(data, Cohort):
+        images = {s: p for s, p in ((s, data.image_path(s)) for s in data.scans) if p}
+        missing = [str(s) for s in data.scans if s not in images]
+        if missing:
+            raise FileNotFoundError(f"{missing[0]}: no T2w image in the cohort "
+                                    f"({len(missing)} scans without one)")
+        return images, data.root
+    images = find_images(data)
+    if not images:
+        raise FileNotFoundError(f"no T2w images (sub-<label>[/ses-<label>]/anat/"
+                                f"sub-<label>[_ses-<label>]_T2w.nii.gz) under {data}")
+    return images, Path(data)
+
+
 def segment_cohort(
     model: str | os.PathLike[str],
-    data: str | os.PathLike[str],
+    data: Cohort | str | os.PathLike[str],
     out: str | os.PathLike[str],
     *,
     method: str | None = None,
@@ -203,16 +229,16 @@ def segment_cohort(
     progress: bool = True,
     overwrite: bool = False,
 ) -> list[Path]:
-    """Segment every T2w image of a study and write one tissue (and region) map per subject.
+    """Segment every T2w image of a cohort and write one tissue (and region) map per scan.
 
     Parameters
     ----------
     model : path-like
         Run folder or checkpoint of a tissue segmenter.
-    data : path-like
-        Study folder with ``sub-<id>/anat/sub-<id>_T2w.nii.gz``.
+    data : Cohort or path-like
+        The cohort, or a BIDS study folder (its scans' ``..._T2w.nii.gz``).
     out : path-like
-        Output root; maps go to ``out/derivatives/<method>/sub-<id>/anat/``.
+        Output root; maps go to the derivatives dataset ``out/derivatives/<method>/``.
     method : str, optional
         Method name (lowercase letters, digits, ``_``); default: the model's config name.
     parcellation : path-like, optional
@@ -226,22 +252,49 @@ def segment_cohort(
     device : str
         ``cpu``, ``cuda``...
     overwrite : bool
-        Redo subjects whose outputs exist (default: skip them).
+        Redo scans whose outputs exist (default: skip them).
 
     Returns
     -------
     list of pathlib.Path
         The tissue maps written or found.
     """
-    return segment_images(model, find_images(data), out, method=method,
-                          parcellation=parcellation, overlap=overlap, device=device,
-                          precision=precision, window=window, progress=progress,
-                          overwrite=overwrite)
+    images, root = _images(data)
+    return segment_images(model, images, out, method=method, parcellation=parcellation,
+                          overlap=overlap, device=device, precision=precision, window=window,
+                          progress=progress, overwrite=overwrite, source_root=root)
+
+
+def _source_uri(path: Path, root: Path | None, dataset: str = "raw") -> list[str] | None:
+    """``["bids:<dataset>:<relative path>"]`` if ``path`` lies in ``root``, else None."""
+    if root is None:
+        return None
+    try:
+        rel = Path(path).resolve().relative_to(Path(root).resolve())
+    except ValueError:
+        return None
+    return [f"bids:{dataset}:{rel.as_posix()}"]
+
+
+def _describe_dataset(folder: Path, name: str, record: Mapping[str, Any], seg: LoadedModel,
+                      parc: LoadedModel | None, source_root: Path | None) -> None:
+    models = f"segmenter {seg.source.name} (sha256 {record['segmenter']})"
+    if parc is not None:
+        models += f", parcellation {parc.source.name} (sha256 {record['parcellation']})"
+    links = ({"raw": os.path.relpath(Path(source_root).resolve(), folder.resolve())}
+             if source_root is not None else None)
+    write_dataset_description(
+        folder, name=f"{name}: tissue segmentations (and cortical parcellations)",
+        generated=[generated_by(description=f"harmonstats segment, method {name}: {models}; "
+                                f"window {record['window']}, overlap {record['overlap']}, "
+                                f"precision {record['precision']}")],
+        links=links)
+    write_dseg_tables(folder, tissues=TISSUES, regions=REGIONS)
 
 
 def segment_images(
     model: str | os.PathLike[str],
-    images: Mapping[str, str | os.PathLike[str]],
+    images: Mapping[Any, str | os.PathLike[str]],
     out: str | os.PathLike[str],
     *,
     method: str | None = None,
@@ -252,14 +305,23 @@ def segment_images(
     window: int | None = None,
     progress: bool = True,
     overwrite: bool = False,
+    source_root: str | os.PathLike[str] | None = None,
 ) -> list[Path]:
-    """Segment (and parcellate) the T2w images of a cohort given as ``{participant_id: path}``.
+    """Segment (and parcellate) the T2w images of a cohort given as ``{scan: path}``.
 
-    Outputs go to ``out/derivatives/<method>/sub-<id>/anat/`` as in :func:`segment_cohort`.
-    A record beside them (``.harmonstats-models.json``) holds the SHA-256 of the checkpoints that
-    made them, the window, the overlap and the precision: subjects already done with the same
-    are skipped, outputs of another checkpoint or setting are redone. Each map is written
-    atomically, so an interrupted run resumes.
+    Outputs go to the derivatives dataset ``out/derivatives/<method>/`` as in
+    :func:`segment_cohort`. A record beside them (``.harmonstats-models.json``) holds the
+    SHA-256 of the checkpoints that made them, the window, the overlap and the precision: scans
+    already done with the same are skipped, outputs of another checkpoint or setting are redone.
+    Each map is written atomically after its sidecar (which holds the network's mean normalised
+    entropy, read by :mod:`harmonstats.measures.qc`), so an interrupted run resumes.
+
+    Parameters
+    ----------
+    images : mapping
+        Scan (or scan key such as ``sub-a1_ses-2``) -> T2w image.
+    source_root : path-like, optional
+        The raw dataset the images belong to: sidecars then name them as ``bids:raw:`` URIs.
 
     Returns
     -------
@@ -269,12 +331,18 @@ def segment_images(
     seg = load_segmenter(model, label_scheme="tissues7", in_channels=1, out_channels=7)
     parc = (load_segmenter(parcellation, label_scheme="regions11", in_channels=1)
             if parcellation is not None else None)
-    name = method or seg.name
-    if not _METHOD_RE.fullmatch(name):
-        raise ValueError(f"method name {name!r}: use lowercase letters, digits and '_'")
-    folder = Path(out) / "derivatives" / name
+    name = method_name(method or seg.name)
+    scans = {Scan.parse(k): Path(v) for k, v in images.items()}
+    check_images(scans)
+    base = Path(out)
+    folder = dataset_root(base, name)
     record_path = folder / _MODELS_RECORD
-    previous = json.loads(record_path.read_text()) if record_path.is_file() else {}
+    try:
+        previous = json.loads(record_path.read_text()) if record_path.is_file() else {}
+    except ValueError:
+        previous = None
+    if not isinstance(previous, dict):  # unreadable: outputs of unknown checkpoints, redone
+        previous = {"segmenter": "", "parcellation": ""}
     record = {"segmenter": file_sha256(seg.source),
               "parcellation": (file_sha256(parc.source) if parc is not None
                                else previous.get("parcellation")),
@@ -286,29 +354,33 @@ def segment_images(
                             != record["parcellation"])
     # Outputs of other checkpoints go before the new record is written, so that a run killed
     # midway never leaves stale maps that look finished.
-    if redo or redo_regions:
-        for stale in folder.glob("sub-*/anat/*_desc-regions_dseg.nii.gz"):
-            stale.unlink()
-    if redo:
-        for stale in folder.glob("sub-*/anat/sub-*_dseg.nii.gz"):
+    for stale in sorted(folder.rglob("sub-*_dseg.nii.gz")) if redo or redo_regions else []:
+        if redo or f"_desc-{REGIONS_DESC}_" in stale.name:
             stale.unlink()
     folder.mkdir(parents=True, exist_ok=True)
     write_json(record, record_path)
+    root = Path(source_root) if source_root is not None else None
+    _describe_dataset(folder, name, record, seg, parc, root)
     written = []
-    for pid, image in tqdm(images.items(), desc=f"segment {name}", disable=not progress):
-        check_participant_id(pid)
-        anat = folder / f"sub-{pid}" / "anat"
-        dseg = anat / f"sub-{pid}_dseg.nii.gz"
-        regions = anat / f"sub-{pid}_desc-regions_dseg.nii.gz"
-        ref = load_nifti(image, what=f"T2w image of subject {pid}")
+    for scan, image in tqdm(scans.items(), desc=f"segment {name}", disable=not progress):
+        dseg = base / derivative_path(name, scan)
+        regions = base / derivative_path(name, scan, desc=REGIONS_DESC)
+        ref = load_nifti(image, what=f"{scan} T2w image")
+        # A map is written after its sidecar: a map present is a scan finished.
         if overwrite or not dseg.is_file():
             labels, entropy = segment_with_entropy(seg, image, overlap=overlap, device=device,
                                                    precision=precision, window=window)
-            write_json({ENTROPY_KEY: entropy}, entropy_sidecar(dseg))  # read by measures.qc
+            write_sidecar(dseg, Sources=_source_uri(image, root),
+                          Description=f"7 tissue classes predicted by {seg.source.name}",
+                          Manual=False, **{ENTROPY_KEY: entropy})
             _save_like(labels, ref, dseg)
         if parc is not None and (overwrite or not regions.is_file()):
-            _save_like(parcellate(parc, dseg, overlap=overlap, device=device,
-                                  precision=precision, window=window), ref, regions)
+            parcels = parcellate(parc, dseg, overlap=overlap, device=device,
+                                 precision=precision, window=window)
+            write_sidecar(regions, Sources=_source_uri(dseg, folder, ""),
+                          Description=f"11 cortical regions of the predicted cortical GM, by "
+                                      f"{parc.source.name}", Manual=False)
+            _save_like(parcels, ref, regions)
         written.append(dseg)
     return written
 
@@ -326,34 +398,47 @@ def parcellate_cohort(
     progress: bool = True,
     overwrite: bool = False,
 ) -> list[Path]:
-    """Parcellate the cortical GM of one method's tissue maps, for every subject.
+    """Parcellate the cortical GM of one method's tissue maps, for every scan.
 
-    The tissue map of a subject is ``out/derivatives/<method>/sub-<id>/anat/sub-<id>_dseg.nii.gz``
-    if it exists, else the study's ``data/sub-<id>/anat/sub-<id>_desc-<method>_dseg.nii.gz``
-    (e.g. ``original`` or ``truth``). Region maps are written to
-    ``out/derivatives/<method>/sub-<id>/anat/sub-<id>_desc-regions_dseg.nii.gz``.
+    A scan's tissue map is the model output ``out/derivatives/<method>/<scan>_dseg.nii.gz`` if
+    it exists, else the study's own map of that method as :mod:`harmonstats.layout` finds it
+    in ``data`` (e.g. ``original`` or ``truth``). Region maps are written to
+    ``out/derivatives/<method>/<scan>_desc-regions_dseg.nii.gz``.
 
     Raises
     ------
     FileNotFoundError
-        If a subject has no tissue map for ``method``.
+        If a scan has no tissue map for ``method``.
     """
-    if not _METHOD_RE.fullmatch(method):
-        raise ValueError(f"method name {method!r}: use lowercase letters, digits and '_'")
+    name = method_name(method)
     parc = load_segmenter(parcellation, label_scheme="regions11", in_channels=1)
+    base = Path(out)
+    table, source = read_scans(data)
+    scans = scans_of(check_participants(table, source=source, required=("participant_id",)))
+    given = find_study_files(data, scans).labels.get(name, {})
+    folder = dataset_root(base, name)
     written = []
-    for pid in tqdm(find_images(data), desc=f"parcellate {method}", disable=not progress):
-        anat = Path(out) / "derivatives" / method / f"sub-{pid}" / "anat"
-        tissue = anat / f"sub-{pid}_dseg.nii.gz"
-        if not tissue.is_file():
-            tissue = Path(data) / f"sub-{pid}" / "anat" / f"sub-{pid}_desc-{method}_dseg.nii.gz"
-        if not tissue.is_file():
-            raise FileNotFoundError(f"subject {pid}: no tissue map of method {method!r} "
-                                    f"({anat / f'sub-{pid}_dseg.nii.gz'} or {tissue})")
-        regions = anat / f"sub-{pid}_desc-regions_dseg.nii.gz"
+    for scan in tqdm(scans, desc=f"parcellate {name}", disable=not progress):
+        own = base / derivative_path(name, scan)
+        tissue = own if own.is_file() else given.get(scan)
+        if tissue is None or not tissue.is_file():
+            raise FileNotFoundError(f"{scan}: no tissue map of method {name!r} ({own} or the "
+                                    f"study's desc-{name} map in {data})")
+        regions = base / derivative_path(name, scan, desc=REGIONS_DESC)
         if overwrite or not regions.is_file():
-            ref = load_nifti(tissue, what=f"tissue map of subject {pid}")
-            _save_like(parcellate(parc, tissue, overlap=overlap, device=device,
-                                  precision=precision, window=window), ref, regions)
+            ref = load_nifti(tissue, what=f"{scan} tissue map")
+            parcels = parcellate(parc, tissue, overlap=overlap, device=device,
+                                 precision=precision, window=window)
+            write_sidecar(regions, Sources=_source_uri(tissue, Path(data)),
+                          Description=f"11 cortical regions by {parc.source.name}",
+                          Manual=False)
+            _save_like(parcels, ref, regions)
         written.append(regions)
+    if not (folder / "dataset_description.json").is_file():
+        write_dataset_description(
+            folder, name=f"{name}: cortical parcellations",
+            generated=[generated_by(description=f"harmonstats segment: parcellation "
+                                    f"{parc.source.name} (sha256 {file_sha256(parc.source)})")],
+            links={"raw": os.path.relpath(Path(data).resolve(), folder.resolve())})
+        write_dseg_tables(folder, tissues=TISSUES, regions=REGIONS)
     return written

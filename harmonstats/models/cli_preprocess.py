@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 __all__ = ["add_arguments", "run"]
@@ -10,7 +11,8 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``preprocess`` options."""
-    parser.add_argument("--data", required=True, help="study folder (sub-*/anat/*_T2w.nii.gz)")
+    parser.add_argument("--data", required=True,
+                        help="BIDS study folder (sub-*[/ses-*]/anat/*_T2w.nii.gz)")
     parser.add_argument("--out", required=True, help="output study folder")
     parser.add_argument("--spacing", type=float, default=0.5, help="isotropic voxel size, mm")
     parser.add_argument("--template", default=None, help="template for rigid alignment (ANTs)")
@@ -25,19 +27,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Preprocess the study and write its participants table (with a split if asked)."""
     from harmonstats.io import read_table, write_table
+    from harmonstats.layout import PARTICIPANTS, check_participants, sessions_path
     from harmonstats.models.preprocess import preprocess_study, stratified_split
 
     data, out = Path(args.data), Path(args.out)
+    table_path = data / PARTICIPANTS
+    # The table is checked before any scan is preprocessed (and anything written).
+    table = (check_participants(read_table(table_path), source=table_path.name,
+                                required=("participant_id",))
+             if table_path.is_file() else None)
+    if table is None and args.split:
+        raise FileNotFoundError(f"--split needs {table_path}")
     done = preprocess_study(data, out, spacing=args.spacing, template=args.template,
                             mask_desc=args.mask_desc, progress=not args.no_progress)
-    table_path = data / "participants.tsv"
-    if table_path.is_file():
-        table = read_table(table_path)
+    if table is not None:
         if args.split:
             table = stratified_split(table, seed=args.seed)
-        write_table(table, out / "participants.tsv", {
+        write_table(table, out / PARTICIPANTS, {
             "split": "train / val / test, stratified by PMA at scan within cohort"})
-    elif args.split:
-        raise FileNotFoundError(f"--split needs {table_path}")
-    print(f"{len(done)} subjects preprocessed")
+        for pid in table["participant_id"]:
+            for sessions in (sessions_path(pid), sessions_path(pid).with_suffix(".json")):
+                if (data / sessions).is_file():
+                    (out / sessions).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(data / sessions, out / sessions)
+    print(f"{len(done)} scans preprocessed")
     return 0

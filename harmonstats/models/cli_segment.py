@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from harmonstats.errors import InputError
+
 __all__ = ["add_arguments", "run"]
 
 
@@ -11,9 +13,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``segment`` options."""
     parser.add_argument("model", help="run folder (uses best.pt) or checkpoint file; a "
                         "parcellation model parcellates the tissue maps of --method instead")
-    parser.add_argument("--data", required=True, help="study folder with sub-*/anat/*_T2w.nii.gz")
+    parser.add_argument("--data", required=True,
+                        help="BIDS study folder (sub-*[/ses-*]/anat/*_T2w.nii.gz)")
     parser.add_argument("--out", required=True,
-                        help="output root; maps go to OUT/derivatives/METHOD/sub-<id>/anat/")
+                        help="output root; maps go to the BIDS-Derivatives dataset "
+                        "OUT/derivatives/METHOD/")
     parser.add_argument("--method", default=None,
                         help="method name (default: the model's name); for a parcellation "
                         "model, the method whose tissue maps to parcellate (e.g. original)")
@@ -37,9 +41,9 @@ def run(args: argparse.Namespace) -> int:
     from harmonstats.models.train import resolve_device
 
     device = str(resolve_device(args.device))
-    if load_segmenter(args.model).metadata.get("label_scheme") == "regions11":
+    if load_segmenter(args.model).metadata.label_scheme == "regions11":
         if args.method is None:
-            raise ValueError("a parcellation model needs --method (whose tissue maps to split)")
+            raise InputError("a parcellation model needs --method (whose tissue maps to split)")
         done = parcellate_cohort(args.model, args.data, args.out, method=args.method,
                                  overlap=args.overlap, device=device,
                                  precision=args.precision, window=args.window,

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
+from harmonstats.errors import InputError
 from harmonstats.models.config import ComputeConfig, TrainConfig
 from harmonstats.models.networks import smallest_conv_input
 
@@ -72,7 +73,7 @@ def resolve_precision(precision: str, device: torch.device | str, *,
         If ``precision`` is not one of :data:`PRECISIONS`.
     """
     if precision not in PRECISIONS:
-        raise ValueError(f"precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+        raise InputError(f"precision {precision!r}: use one of {', '.join(PRECISIONS)}")
     if precision != "auto":
         return precision
     dev = torch.device(device)
@@ -100,7 +101,7 @@ def training_precision(cfg: TrainConfig, device: torch.device) -> str:
         return precision
     if cfg.compute.precision == "auto":
         return "fp32"
-    raise ValueError(
+    raise InputError(
         f"{cfg.name}: compute.precision bf16 on the CPU needs every convolution to read maps of "
         f"at least {MIN_BF16_CPU_EDGE} voxels, but data.patch_size {cfg.data.patch_size} gives "
         f"{edge} (oneDNN's bfloat16 weight gradients are wrong there); use fp32 or a larger crop")

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from harmonstats.errors import InputError
+from harmonstats.io import read_yaml
+from harmonstats.layout.names import method_name
 
 __all__ = [
     "AdversaryConfig",
@@ -223,7 +233,7 @@ class TrainConfig(_Strict):
     resolution and artefacts) or ``parcellation`` (cortical GM mask -> 11 regions).
     """
 
-    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: Annotated[str, AfterValidator(method_name)]
     method: Method
     seed: int = 0
     epochs: int = Field(default=100, ge=1)
@@ -274,17 +284,17 @@ class TrainConfig(_Strict):
     @model_validator(mode="after")
     def _check(self) -> TrainConfig:
         if self.alpha_end_epoch < self.alpha_start_epoch:
-            raise ValueError(
+            raise InputError(
                 f"alpha_end_epoch ({self.alpha_end_epoch}) is before alpha_start_epoch "
                 f"({self.alpha_start_epoch})"
             )
         if self.optim.max_lr < self.optim.base_lr:
-            raise ValueError(
+            raise InputError(
                 f"optim.max_lr ({self.optim.max_lr}) is below optim.base_lr ({self.optim.base_lr})"
             )
         divisor = 2 ** (len(self.network.channels) - 1)
         if self.data.patch_size % divisor:
-            raise ValueError(
+            raise InputError(
                 f"data.patch_size {self.data.patch_size} is not divisible by {divisor} "
                 f"(the U-Net has {len(self.network.channels)} levels)"
             )
@@ -292,7 +302,7 @@ class TrainConfig(_Strict):
             raise ValueError(f"data.synthetic draws 'original' or 'truth' labels, not "
                              f"data.label_desc {self.data.label_desc!r}")
         if self.select == "latent_rule" and self.method != "latent":
-            raise ValueError("select: latent_rule applies to method 'latent' only")
+            raise InputError("select: latent_rule applies to method 'latent' only")
         return self
 
     @property
@@ -323,14 +333,9 @@ def load_config(source: str | os.PathLike[str] | dict[str, Any]) -> TrainConfig:
     else:
         path = Path(source)
         where = str(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"training config not found: {path}")
-        try:
-            raw = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as exc:
-            raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+        raw = read_yaml(path, what="training config")
     if not isinstance(raw, dict):
-        raise ValueError(f"{where}: expected a mapping of settings, got {type(raw).__name__}")
+        raise InputError(f"{where}: expected a mapping of settings, got {type(raw).__name__}")
     try:
         return TrainConfig.model_validate(raw)
     except ValidationError as exc:
@@ -341,4 +346,4 @@ def load_config(source: str | os.PathLike[str] | dict[str, Any]) -> TrainConfig:
                 problems.append(f"unknown key {key!r}")
             else:
                 problems.append(f"{key}: {err['msg']}")
-        raise ValueError(f"{where}: invalid training config: " + "; ".join(problems)) from None
+        raise InputError(f"{where}: invalid training config: " + "; ".join(problems)) from None

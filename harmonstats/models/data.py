@@ -1,4 +1,4 @@
-"""Reading training volumes from a study folder, preparing them like inference does, cropping."""
+"""Training volumes of a study (found by :mod:`harmonstats.layout`), prepared like inference."""
 
 from __future__ import annotations
 
@@ -12,8 +12,17 @@ import torch
 import torchio as tio
 from torch.utils.data import Dataset
 
-from harmonstats.io import check_participant_id, read_table
-from harmonstats.labels import get_scheme
+from harmonstats.cohort import check_scan_files
+from harmonstats.errors import InputError
+from harmonstats.labels import LabelScheme, get_scheme
+from harmonstats.layout import (
+    PARTICIPANTS,
+    Scan,
+    check_participants,
+    find_study_files,
+    read_scans,
+    scans_of,
+)
 from harmonstats.models.augment import sample_seed, seeded_apply
 
 __all__ = [
@@ -32,9 +41,9 @@ NORMALISATION = "z-score within brain (voxels > 0), then min-max rescaled to [-1
 
 @dataclass(frozen=True)
 class StudyVolume:
-    """One subject's files in a study folder."""
+    """One scan's files in a study folder."""
 
-    participant_id: str
+    scan: Scan
     cohort: str
     split: str
     image: Path
@@ -46,43 +55,44 @@ def find_volumes(
     root: str | os.PathLike[str],
     *,
     label_desc: str = "original",
-    participants: str = "participants.tsv",
+    participants: str = PARTICIPANTS,
 ) -> list[StudyVolume]:
-    """List the subjects of a study folder (BIDS-like layout) with their image and label files.
+    """List the scans of a BIDS study folder with their image, label and region files.
 
     Parameters
     ----------
     root : path-like
-        Study folder with ``participants.tsv`` and ``sub-<id>/anat/`` folders.
+        Study folder with ``participants.tsv`` (``cohort`` and ``split`` columns; sessions in
+        each subject's sessions table); files as :mod:`harmonstats.layout` finds them.
     label_desc : str
-        Training labels are ``sub-<id>_desc-<label_desc>_dseg.nii.gz`` (absent files -> None).
+        The method whose tissue maps are the training labels (``desc-<label_desc>_dseg``, or
+        ``derivatives/<label_desc>/``); scans without one get None.
     participants : str
         Participants table, relative to ``root``.
 
     Raises
     ------
     FileNotFoundError
-        If the table or a subject's T2w image is missing.
-    ValueError
-        If the table lacks ``participant_id``, ``cohort`` or ``split``.
+        If the table or a scan's T2w image is missing.
+    InputError
+        If the table lacks ``participant_id``, ``cohort`` or ``split``, or fails
+        :func:`~harmonstats.layout.check_participants`.
     """
     root = Path(root)
-    table = read_table(root / participants)
-    missing = {"participant_id", "cohort", "split"} - set(table.columns)
-    if missing:
-        raise ValueError(f"{root / participants}: missing column(s) {sorted(missing)}")
+    raw, source = read_scans(root, participants=participants)
+    table = check_participants(raw, source=source, required=("participant_id", "cohort", "split"))
+    scans = scans_of(table)
+    found = find_study_files(root, scans)
+    labels = found.labels.get(label_desc, {})
     out = []
-    for row in table.itertuples(index=False):
-        pid = check_participant_id(row.participant_id)
-        anat = root / f"sub-{pid}" / "anat"
-        image = anat / f"sub-{pid}_T2w.nii.gz"
-        if not image.is_file():
-            raise FileNotFoundError(f"subject {pid}: T2w image not found: {image}")
-        labels = anat / f"sub-{pid}_desc-{label_desc}_dseg.nii.gz"
-        regions = anat / f"sub-{pid}_desc-regions_dseg.nii.gz"
-        out.append(StudyVolume(pid, str(row.cohort), str(row.split), image,
-                               labels if labels.is_file() else None,
-                               regions if regions.is_file() else None))
+    for scan, row in zip(scans, table.itertuples(index=False), strict=True):
+        image = found.images.get(scan)
+        if image is None:
+            raise FileNotFoundError(f"{scan}: T2w image not found in {root}")
+        lab = labels.get(scan)
+        out.append(StudyVolume(scan, str(row.cohort), str(row.split), image,
+                               lab if lab is not None and lab.is_file() else None,
+                               found.regions.get("", {}).get(scan)))
     return out
 
 
@@ -96,7 +106,7 @@ def normalise_intensity(image: np.ndarray) -> np.ndarray:
     img = np.asarray(image, dtype=np.float32)
     brain = img > 0
     if not brain.any():
-        raise ValueError("image has no voxel above 0: cannot normalise (is it brain-masked?)")
+        raise InputError("image has no voxel above 0: cannot normalise (is it brain-masked?)")
     mean = float(img[brain].mean())
     std = float(img[brain].std()) or 1.0
     z = np.where(brain, (img - mean) / std, (0.0 - mean) / std).astype(np.float32)
@@ -146,18 +156,28 @@ class VolumeDataset(Dataset):
                  label_scheme: str = "tissues7", cache: bool = True) -> None:
         if task not in ("tissue", "parcellation", "image"):
             raise ValueError(f"unknown dataset task {task!r}")
+        scheme = get_scheme(label_scheme, kind="tissue")
+        # Every file is checked before training starts (and writes anything).
         for v in volumes:
-            if task == "tissue" and v.labels is None:
-                raise FileNotFoundError(f"subject {v.participant_id}: no training label map")
-            if task == "parcellation" and v.regions is None:
-                raise FileNotFoundError(f"subject {v.participant_id}: no region map")
+            files: list[tuple[str, Path, LabelScheme | None]] = []
+            if task == "parcellation":
+                if v.regions is None:
+                    raise FileNotFoundError(f"{v.scan}: no region map")
+                files.append(("region map (study)", v.regions, get_scheme("regions11")))
+            else:
+                files.append(("T2w image", v.image, None))
+            if task == "tissue":
+                if v.labels is None:
+                    raise FileNotFoundError(f"{v.scan}: no training label map")
+                files.append((f"label map ({label_scheme})", v.labels, scheme))
+            check_scan_files(v.scan, files)
         self.volumes = list(volumes)
         self.task = task
         self.spacing = spacing
         self.patch_size = patch_size
         self.augment = augment
         self.seed = seed
-        self.scheme = get_scheme(label_scheme, kind="tissue")
+        self.scheme = scheme
         self.epoch = 0
         self.cache = cache
         self._cache: dict[int, tio.Subject] = {}

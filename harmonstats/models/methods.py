@@ -17,6 +17,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from harmonstats.errors import InputError
 from harmonstats.models.compute import (
     autocast,
     build_adam,
@@ -194,7 +195,7 @@ class Method:
         if self.cfg.method in ("baseline", "parcellation", "randomised"):
             return self._segment_step(x, y)
         if xt is None:
-            raise ValueError(f"method {self.cfg.method!r} needs target-domain training images")
+            raise InputError(f"method {self.cfg.method!r} needs target-domain training images")
         if self.cfg.method == "latent":
             return self._latent_step(x, y, xt, epoch)
         return self._image_step(x, y, xt, epoch, rng)

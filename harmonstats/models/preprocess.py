@@ -9,6 +9,7 @@ background at 0, which the normalisation uses as the brain mask).
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ import torch
 import torchio as tio
 from tqdm import tqdm
 
-from harmonstats.io import check_participant_id, load_nifti, save_nifti, write_json
+from harmonstats.errors import InputError
+from harmonstats.io import load_nifti, save_nifti, write_json
+from harmonstats.layout import DERIVATIVES, find_images, raw_path
 from harmonstats.models.data import NORMALISATION, image_of
 
 __all__ = ["preprocess_study", "preprocess_subject", "stratified_split"]
@@ -64,13 +67,13 @@ def stratified_split(
     """
     frac = np.asarray(fractions, dtype=float)
     if frac.shape != (3,) or (frac < 0).any() or not np.isclose(frac.sum(), 1.0):
-        raise ValueError(f"fractions must be three non-negative numbers summing to 1: {fractions}")
+        raise InputError(f"fractions must be three non-negative numbers summing to 1: {fractions}")
     for col in ["participant_id", by] + ([within] if within else []):
         if col not in participants.columns:
-            raise ValueError(f"participants table has no column {col!r}")
+            raise InputError(f"participants table has no column {col!r}")
     if participants[by].isna().any():
         bad = participants.loc[participants[by].isna(), "participant_id"].tolist()
-        raise ValueError(f"column {by!r} is missing for participant(s) {bad[:10]}")
+        raise InputError(f"column {by!r} is missing for participant(s) {bad[:10]}")
     rng = np.random.default_rng(seed)
     block = round(1.0 / frac[frac > 0].min())
     names = np.array(["train", "val", "test"])
@@ -106,6 +109,7 @@ def preprocess_subject(
     labels: list[str | os.PathLike[str]] | None = None,
     mask: str | os.PathLike[str] | None = None,
     template: str | os.PathLike[str] | None = None,
+    label_outputs: list[str | os.PathLike[str]] | None = None,
 ) -> Path:
     """Align, resample and mask one subject's T2w image and label maps; record the steps.
 
@@ -125,6 +129,8 @@ def preprocess_subject(
     template : path-like, optional
         Template for a rigid alignment (``ants.registration``, ``Rigid``) done before
         resampling; the output then lies in template space.
+    label_outputs : list of path-like, optional
+        Where each label map goes (default: ``out_dir`` under its own name).
 
     Returns
     -------
@@ -159,10 +165,13 @@ def preprocess_subject(
     out_img = out_dir / image.name
     data = image_of(subject, "image").data[0].numpy().astype(np.float32)
     save_nifti(data, image_of(subject, "image").affine, out_img)
-    for i, lab in enumerate(labels or []):
+    targets = label_outputs or [out_dir / Path(lab).name for lab in labels or []]
+    if len(targets) != len(labels or []):
+        raise ValueError(f"{len(labels or [])} label maps but {len(targets)} output paths")
+    for i, (lab, target) in enumerate(zip(labels or [], targets, strict=True)):
         arr = image_of(subject, f"label{i}").data[0].numpy()
         save_nifti(arr.astype(np.asarray(load_nifti(lab).dataobj).dtype),
-                   image_of(subject, f"label{i}").affine, out_dir / Path(lab).name)
+                   image_of(subject, f"label{i}").affine, target)
     write_json({"Sources": [str(image)], "OriginalShape": list(original.shape),
                 "OriginalZooms": [float(z) for z in original.header.get_zooms()[:3]],
                 "Preprocessing": steps}, out_dir / image.name.replace(".nii.gz", ".json"))
@@ -199,7 +208,12 @@ def preprocess_study(
     mask_desc: str | None = None,
     progress: bool = True,
 ) -> list[Path]:
-    """Preprocess every ``sub-<id>/anat/sub-<id>_T2w.nii.gz`` with its ``*_dseg`` label maps.
+    """Preprocess every scan's T2w image with its label maps, into the same layout.
+
+    The scans and their files are those :mod:`harmonstats.layout` finds: each scan's
+    ``..._T2w.nii.gz`` and every ``..._dseg.nii.gz`` of the scan, beside it or in a derivatives
+    dataset (written to the same place under ``out``). The derivatives datasets' own files
+    (``dataset_description.json``, look-up tables) are copied.
 
     Parameters
     ----------
@@ -210,20 +224,27 @@ def preprocess_study(
     template : path-like, optional
         Rigid-alignment template.
     mask_desc : str, optional
-        Use ``sub-<id>_desc-<mask_desc>_mask.nii.gz`` as the brain mask.
+        Use ``<scan>_desc-<mask_desc>_mask.nii.gz`` beside the image as the brain mask.
     """
     data, out = Path(data), Path(out)
-    images = sorted(data.glob("sub-*/anat/sub-*_T2w.nii.gz"))
+    images = find_images(data)
     if not images:
-        raise FileNotFoundError(f"no sub-<id>/anat/sub-<id>_T2w.nii.gz images under {data}")
+        raise FileNotFoundError(f"no T2w images (sub-<label>[/ses-<label>]/anat/"
+                                f"sub-<label>[_ses-<label>]_T2w.nii.gz) under {data}")
+    datasets = sorted(p for p in (data / DERIVATIVES).glob("*") if p.is_dir())
     done = []
-    for image in tqdm(images, desc="preprocess", disable=not progress):
-        pid = check_participant_id(image.parent.parent.name)
-        anat = image.parent
-        mask = anat / f"sub-{pid}_desc-{mask_desc}_mask.nii.gz" if mask_desc else None
+    for scan, image in tqdm(images.items(), desc="preprocess", disable=not progress):
+        mask = data / raw_path(scan, "mask", desc=mask_desc) if mask_desc else None
         if mask is not None and not mask.is_file():
-            raise FileNotFoundError(f"subject {pid}: brain mask not found: {mask}")
-        labels = sorted(anat.glob(f"sub-{pid}*_dseg.nii.gz"))
-        done.append(preprocess_subject(image, out / f"sub-{pid}" / "anat", spacing=spacing,
-                                       labels=list(labels), mask=mask, template=template))
+            raise FileNotFoundError(f"{scan}: brain mask not found: {mask}")
+        labels = [p for top in (data, *datasets)
+                  for p in sorted((top / scan.folder()).glob(f"{scan.key}_*dseg.nii.gz"))]
+        done.append(preprocess_subject(
+            image, out / scan.folder(), spacing=spacing, labels=list(labels), mask=mask,
+            template=template, label_outputs=[out / p.relative_to(data) for p in labels]))
+    for dataset in datasets:
+        for meta in sorted(p for p in dataset.iterdir() if p.is_file()):
+            target = out / meta.relative_to(data)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(meta, target)
     return done

@@ -22,6 +22,7 @@ import torch.distributed as dist
 import yaml
 from tqdm import tqdm
 
+from harmonstats.errors import InputError
 from harmonstats.io import atomic_path, write_table
 from harmonstats.labels import REGIONS, TISSUES
 from harmonstats.models.augment import build_augmentation, sample_seed
@@ -66,7 +67,7 @@ def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} requested but CUDA is not available")
+        raise InputError(f"device {device!r} requested but CUDA is not available")
     return torch.device(device)
 
 
@@ -163,7 +164,7 @@ def _train(cfg: TrainConfig, data: Path, out: Path, dev: torch.device, resume: b
     train_tgt, val_tgt = _split(volumes, tgt, "train"), _split(volumes, tgt, "val")
     synthetic = cfg.data.synthetic
     if not val_src or not (train_src or synthetic):
-        raise ValueError(f"{data}: need source-cohort ({src!r}) subjects in splits 'train' and "
+        raise InputError(f"{data}: need source-cohort ({src!r}) subjects in splits 'train' and "
                          f"'val'; found {len(train_src)} and {len(val_src)}")
     task = "parcellation" if cfg.method == "parcellation" else "tissue"
     aug = (build_randomisation(cfg.randomise, cfg.augment, cfg.data.spacing)
@@ -182,7 +183,7 @@ def _train(cfg: TrainConfig, data: Path, out: Path, dev: torch.device, resume: b
     domain_crops: ValidationCrops | None = None
     if method.needs_target:
         if not train_tgt and synthetic is None:
-            raise ValueError(f"{data}: method {cfg.method!r} needs target-cohort ({tgt!r}) "
+            raise InputError(f"{data}: method {cfg.method!r} needs target-cohort ({tgt!r}) "
                              "training subjects; found none")
         ds_tgt = (VolumeDataset(train_tgt, task="image", patch_size=cfg.data.patch_size,
                                 augment=aug, seed=cfg.seed + 1, **kw) if synthetic is None else
@@ -207,7 +208,7 @@ def _train(cfg: TrainConfig, data: Path, out: Path, dev: torch.device, resume: b
     if resume and last.is_file():
         ckpt = load_checkpoint(last)
         if ckpt["metadata"].get("config") != metadata["config"]:
-            raise ValueError(f"{last} was written with a different config; use another --out "
+            raise InputError(f"{last} was written with a different config; use another --out "
                              "or remove the run folder")
         for name, module in method.modules.items():
             module.load_state_dict(ckpt["models"][name])
@@ -298,14 +299,14 @@ def init_modules(modules: dict[str, torch.nn.Module], source: str | os.PathLike[
                      in_channels=metadata["in_channels"], out_channels=metadata["out_channels"],
                      where=where)
     if "segmenter" not in ckpt["models"]:
-        raise ValueError(f"{where}: no segmenter weights")
+        raise InputError(f"{where}: no segmenter weights")
     config = ckpt["metadata"].get("config", {})
     have, want = config.get("network"), metadata["config"]["network"]
     # through the config model, so that a checkpoint written before an option existed compares
     # by the option's default
     if have is not None and NetworkConfig.model_validate(have) != NetworkConfig.model_validate(
             want):
-        raise ValueError(f"{where}: network {have} differs from this config's {want}")
+        raise InputError(f"{where}: network {have} differs from this config's {want}")
     names = ["segmenter"]
     if ckpt["metadata"].get("method") == metadata["method"]:
         names += [n for n in ("generator", "discriminator")
@@ -317,7 +318,7 @@ def init_modules(modules: dict[str, torch.nn.Module], source: str | os.PathLike[
         try:
             modules[name].load_state_dict(weights)
         except RuntimeError as exc:
-            raise ValueError(f"{where}: {name} weights do not fit this {name}: "
+            raise InputError(f"{where}: {name} weights do not fit this {name}: "
                              f"{str(exc).splitlines()[0]}") from None
     return names
 
@@ -373,11 +374,13 @@ def _validate_and_save(cfg: TrainConfig, method: Method, ds_val: VolumeDataset,
     if improved:
         save_checkpoint(out / "best.pt", models=models, metadata=metadata,
                         state={**state, "val_dice": row["val_dice"]})
-    save_checkpoint(out / "last.pt", models=models, metadata=metadata,
-                    optimizers=method.state_dicts(), state=state)
     table = pd.DataFrame(history)
     columns: dict[str, Any] = {c: METRICS_COLUMNS.get(c, f"Mean training {c} over the epoch")
                                for c in table.columns}
     write_table(table, out / "metrics.tsv", columns,
                 metadata={"method": cfg.method, "name": cfg.name, "precision": method.precision})
+    # last.pt is written last: a run killed before it redoes this epoch, and rewrites best.pt
+    # and metrics.tsv as they were.
+    save_checkpoint(out / "last.pt", models=models, metadata=metadata,
+                    optimizers=method.state_dicts(), state=state)
     return best

@@ -1,33 +1,24 @@
 """The harmonisation report: one self-contained HTML page plus its tables and figures.
 
-``python -m harmonstats.report`` runs the built-in demo; ``python -m harmonstats.report
-STUDY.yaml`` runs a user's study (see :mod:`harmonstats.config`). From Python::
-
-    from harmonstats.report import run_report, study_run, Progress
-    index = run_report(study_run("study.yaml"), "reports/mystudy", progress=Progress(total=5))
+This package renders: it assembles a :class:`Report` from a run's results
+(:func:`assemble_report`) and writes it (:func:`write_report_folder`). Running a study is
+:mod:`harmonstats.pipeline`'s; ``python -m harmonstats.report`` runs the built-in demo and
+``python -m harmonstats.report STUDY.yaml`` a user's study (see :mod:`harmonstats.config`).
 """
 
 from __future__ import annotations
 
+from harmonstats.report.assemble import assemble_report
 from harmonstats.report.content import FigureItem, Report, Section, TableItem, Verdict
 from harmonstats.report.html import render_html, write_report_folder
-from harmonstats.report.pipeline import DEMO, QUICK, DemoParameters, Progress, StudyRun, run_report
-from harmonstats.report.study import demo_run, study_run
 
 __all__ = [
-    "DEMO",
-    "QUICK",
-    "DemoParameters",
     "FigureItem",
-    "Progress",
     "Report",
     "Section",
-    "StudyRun",
     "TableItem",
     "Verdict",
-    "demo_run",
+    "assemble_report",
     "render_html",
-    "run_report",
-    "study_run",
     "write_report_folder",
 ]

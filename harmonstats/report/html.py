@@ -39,7 +39,7 @@ __all__ = [
 #: Verdict -> CSS badge class.
 VERDICT_CLASSES: dict[str, str] = {
     "equivalent": "ok",
-    "trivial difference": "ok",
+    "trivial difference": "warn",
     "different": "bad",
     "inconclusive": "warn",
 }
@@ -198,7 +198,7 @@ def _verdict_matrix(report: Report) -> dict[str, Any]:
     totals = []
     for method, comparison in columns:
         got = [c for (m, k, _), c in cells.items() if (m, k) == (method, comparison)]
-        ok = sum(c in ("equivalent", "trivial difference") for c in got)
+        ok = sum(c == "equivalent" for c in got)
         totals.append(f"{ok} / {len(got)}")
     several = len({c for _, c in columns}) > 1
     heads = [f"{m} ({c})" if several else m for m, c in columns]

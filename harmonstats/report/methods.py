@@ -74,12 +74,16 @@ def _statistics(b: Mapping[str, Any], ran: Sequence[str], cite: Any) -> list[str
         bound = (f"{float(margin or 0) * 100:g}% of the reference cohort's mean"
                  if b.get("margin_relative") else f"{margin} in the measure's unit")
         extra = b.get("margins") or {}
+        adjust = (b.get("tost") or {}).get("adjust", "holm")
         out.append(
             f"Equivalence of the cohorts was tested by two one-sided tests (TOST) "
             f"{cite('schuirmann')} at alpha = {b.get('alpha')} with a margin of {bound}"
             + (f" (absolute margins: {_params(extra)})" if extra else "")
-            + "; a method is called harmonised for a measure when the effect lies within the "
-            "margin (equivalent, or a trivial difference)."
+            + f", p-values adjusted across each method's measures ({adjust}); a method is "
+            "called harmonised for a measure when the effect is "
+            "shown to lie within the margin and does not differ significantly from 0 "
+            "(equivalent); a significant difference inside the margin is reported as a trivial "
+            "difference, not as harmonised."
         )
     if "site_prediction" in ran:
         out.append(f"Site prediction: the cohort was predicted from each method's measures with "
@@ -89,8 +93,11 @@ def _statistics(b: Mapping[str, Any], ran: Sequence[str], cite: Any) -> list[str
         low, high = b.get("pma_range", (None, None))
         out.append(f"Term vs preterm: {b.get('preterm_measure')} ~ PMA + GA + sex + birth weight "
                    f"+ PMA:GA for {low} <= PMA <= {high} weeks; term means GA >= "
-                   f"{b.get('term_ga')} weeks; the crossing point of the term and preterm lines "
-                   f"has a bootstrap CI ({b.get('n_boot')} resamples).")
+                   f"{b.get('term_ga')} weeks; PMA and GA were centred at "
+                   f"{(b.get('preterm') or {}).get('centre_pma', 40)} and "
+                   f"{(b.get('preterm') or {}).get('centre_ga', 40)} weeks; the crossing point "
+                   f"of the term and preterm lines comes from one joint model with Fieller's "
+                   f"confidence set.")
     if "outcome" in ran:
         out.append(f"Outcome: {b.get('outcome')} ~ one of "
                    f"{_join(list(b.get('outcome_predictors', [])))} + "
@@ -98,8 +105,9 @@ def _statistics(b: Mapping[str, Any], ran: Sequence[str], cite: Any) -> list[str
     if "combat_status" in ran:
         out.append(
             f"Feature-level ComBat {cite('johnson')}{cite('fortin')} "
-            f"({_join(list(b.get('combat', [])))}) was fitted on the {b.get('combat_fit_split')} "
-            f"split of the {b.get('combat_method')} measures as a comparator harmonisation."
+            f"({_join(list(b.get('combat', [])))}) harmonised the {b.get('combat_method')} "
+            f"measures as a comparator, each subject by a model not fitted on it "
+            f"({(b.get('combat_fit') or {}).get('scheme', 'crossfit')})."
         )
     out.append(f"Seed of every random step: {b.get('seed')}.")
     return out
@@ -146,7 +154,7 @@ def methods_text(
         Parameters of the synthetic study, when the data were generated.
     models : mapping, optional
         Method -> one-line description of the trained model that produced its label maps
-        (:func:`harmonstats.report.segment.model_summaries`).
+        (:func:`harmonstats.pipeline.segment.model_summaries`).
 
     Returns
     -------

@@ -47,7 +47,6 @@ SOFTWARE: tuple[str, ...] = (
     "scikit-learn",
     "nibabel",
     "antspyx",
-    "combatlearn",
     "torch",
     "monai",
     "matplotlib",

@@ -189,7 +189,8 @@ def summary_lines(items: Sequence[Verdict], reference: str) -> list[str]:
     lines = []
     fully = []
     for (method, comparison), rows in groups.items():
-        ok = [v.measure for v in rows if v.verdict in ("equivalent", "trivial difference")]
+        ok = [v.measure for v in rows if v.verdict == "equivalent"]
+        trivial = [v.measure for v in rows if v.verdict == "trivial difference"]
         bad = [v.measure for v in rows if v.verdict == "different"]
         unsure = [v.measure for v in rows if v.verdict == "inconclusive"]
         head = f"{method} ({comparison} vs {reference}): "
@@ -198,6 +199,9 @@ def summary_lines(items: Sequence[Verdict], reference: str) -> list[str]:
             lines.append(head + f"harmonised on all {len(rows)} measures.")
             continue
         parts = [f"harmonised on {len(ok)} of {len(rows)} measures"]
+        if trivial:
+            parts.append(f"different but by less than the margin on {len(trivial)} "
+                         f"({_listing(trivial)})")
         if bad:
             parts.append(f"NOT harmonised, significantly different beyond the margin, on "
                          f"{len(bad)} ({_listing(bad)})")

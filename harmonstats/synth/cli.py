@@ -20,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spacing", type=float, default=0.5, help="voxel size in mm (default 0.5)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--rescanned", type=float, default=0.0,
+                        help="share of subjects with a second session (default 0: no sessions)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace a study already in --out")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -30,6 +32,6 @@ def run(args: argparse.Namespace) -> int:
     out = synthesize_study(args.out, n_source=args.n_source, n_target=args.n_target,
                            shape=args.shape, spacing=args.spacing, seed=args.seed,
                            jobs=args.jobs, progress=not args.no_progress,
-                           overwrite=args.overwrite)
+                           overwrite=args.overwrite, rescanned=args.rescanned)
     print(out)
     return 0

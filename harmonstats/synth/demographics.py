@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from harmonstats.errors import InputError
 from harmonstats.synth.model import LanguageModel
 
 __all__ = [
@@ -38,7 +39,7 @@ __all__ = [
 
 #: Column -> description/units of ``participants.tsv`` (BIDS sidecar entries).
 PARTICIPANT_COLUMNS: dict[str, dict[str, object]] = {
-    "participant_id": {"Description": "participant label (no 'sub-' prefix)"},
+    "participant_id": {"Description": "participant ID, sub-<label> (BIDS)"},
     "cohort": {"Description": "acquisition domain",
                "Levels": {"source": "dHCP-like reference cohort",
                           "target": "ePrime-like cohort"}},
@@ -183,7 +184,7 @@ def draw_participants(
         ``split`` (train/val/test), ``language_composite`` (points, NaN where not assessed).
     """
     if not 0.0 <= source_preterm_share <= 1.0:
-        raise ValueError(
+        raise InputError(
             f"source_preterm_share must lie in [0, 1], got {source_preterm_share!r}")
     language = language or LanguageModel()
     frames = [_cohort(cohort, n, rng, language, source_preterm_share)

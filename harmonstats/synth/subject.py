@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harmonstats.errors import InputError
 from harmonstats.labels import TISSUES
 from harmonstats.synth.acquisition import DOMAINS, acquire, original_labels
 from harmonstats.synth.anatomy import build_anatomy
@@ -54,15 +55,15 @@ class SubjectSpec:
 
     def __post_init__(self) -> None:
         if self.cohort not in DOMAINS:
-            raise ValueError(f"subject {self.participant_id}: cohort must be one of "
+            raise InputError(f"subject {self.participant_id}: cohort must be one of "
                              f"{sorted(DOMAINS)}, got {self.cohort!r}")
         if self.sex not in ("F", "M"):
-            raise ValueError(f"subject {self.participant_id}: sex must be 'F' or 'M', "
+            raise InputError(f"subject {self.participant_id}: sex must be 'F' or 'M', "
                              f"got {self.sex!r}")
         for name in ("ga_birth", "pma_scan"):
             value = getattr(self, name)
             if not (np.isfinite(value) and 20.0 <= value <= 50.0):
-                raise ValueError(f"subject {self.participant_id}: {name} must be between 20 and "
+                raise InputError(f"subject {self.participant_id}: {name} must be between 20 and "
                                  f"50 weeks, got {value!r}")
 
 
@@ -106,14 +107,14 @@ def check_grid(shape: object, spacing: object) -> tuple[int, float]:
     if isinstance(shape, bool) or not isinstance(shape, (int, np.integer)):
         raise TypeError(f"shape must be an integer number of voxels, got {shape!r}")
     if shape < 32:
-        raise ValueError(f"shape must be >= 32 voxels, got {shape}")
+        raise InputError(f"shape must be >= 32 voxels, got {shape}")
     if isinstance(spacing, bool) or not isinstance(spacing, (int, float, np.number)):
         raise TypeError(f"spacing must be a number of mm, got {spacing!r}")
     if not (np.isfinite(spacing) and spacing > 0):
-        raise ValueError(f"spacing must be a positive number of mm, got {spacing!r}")
+        raise InputError(f"spacing must be a positive number of mm, got {spacing!r}")
     fov = int(shape) * float(spacing)
     if fov < MIN_FOV_MM:
-        raise ValueError(
+        raise InputError(
             f"shape {shape} at spacing {spacing} mm gives a {fov:g} mm field of view; the brain "
             f"keeps a real-size cortex and needs >= {MIN_FOV_MM:g} mm: use spacing >= "
             f"{MIN_FOV_MM / int(shape):.3g} mm or shape >= {int(np.ceil(MIN_FOV_MM / spacing))}"

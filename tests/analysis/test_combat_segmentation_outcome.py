@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
 
 import numpy as np
@@ -26,38 +25,18 @@ MEASURES = ["thickness_mean", "volume_cgm", "volume_wm", "icv"]
 def test_combat_removes_the_offset(wide: pd.DataFrame, variant: str) -> None:
     rows, status = combat_harmonise(wide, reference="source", measures=MEASURES,
                                     variant=variant)
-    assert status["status"].iloc[0] == "done"
-    assert status["n_fit"].iloc[0] == (wide.query("method == 'original'")["split"] == "train"
-                                       ).sum()
+    row = status.iloc[0]
+    assert (row["status"], row["fit"], row["n_evaluated"]) == ("done", "crossfit:5", 120)
+    assert row["n_fit"] == 96  # 4 of 5 folds of 120
     ref_before = wide.query("method == 'original' and cohort == 'source'")
     ref_after = rows[rows["cohort"] == "source"]
     np.testing.assert_allclose(ref_after["thickness_mean"], ref_before["thickness_mean"],
-                               rtol=1e-8)
+                               rtol=1e-12)
     both = pd.concat([wide, rows])
     eff = cohort_effect(both, reference="source", measures=["thickness_mean"],
                         methods=["original", f"original+{variant}"]).set_index("method")
     assert eff.loc["original", "estimate"] > 0.15
     assert abs(eff.loc[f"original+{variant}", "estimate"]) < 0.05
-
-
-def test_combat_never_sees_held_out_subjects(wide: pd.DataFrame) -> None:
-    rows, _ = combat_harmonise(wide, reference="source", measures=MEASURES)
-    changed = wide.copy()
-    test_target = (changed["split"] == "test") & (changed["cohort"] == "target")
-    changed.loc[test_target, "thickness_mean"] += 5.0
-    rows2, _ = combat_harmonise(changed, reference="source", measures=MEASURES)
-    train = rows["split"] == "train"
-    np.testing.assert_allclose(rows.loc[train, "thickness_mean"],
-                               rows2.loc[train.to_numpy(), "thickness_mean"])
-
-
-def test_combat_missing_is_skipped_not_fatal(wide: pd.DataFrame, monkeypatch) -> None:
-    monkeypatch.setitem(sys.modules, "combatlearn", None)
-    with pytest.warns(UserWarning, match="combatlearn is not installed"):
-        rows, status = combat_harmonise(wide, reference="source", measures=MEASURES)
-    assert rows.empty
-    assert status["status"].iloc[0] == "skipped"
-    assert "pip install harmonstats[combat]" in status["reason"].iloc[0]
 
 
 def test_segmentation_tests_against_comparator(wide: pd.DataFrame) -> None:

@@ -46,7 +46,7 @@ def test_partial_eta_squared_is_the_ss_ratio(wide: pd.DataFrame) -> None:
     res = cohort_effect(wide, reference="source", measures=["thickness_mean"],
                         methods=["original"])
     assert res["partial_eta2"].iloc[0] == pytest.approx(expected, rel=1e-9)
-    assert res["cohens_d"].iloc[0] == pytest.approx(
+    assert res["d_adjusted"].iloc[0] == pytest.approx(
         full.params["is_target"] / np.sqrt(full.mse_resid), rel=1e-9)
 
 
@@ -58,7 +58,7 @@ def test_original_shows_the_built_in_offset(wide: pd.DataFrame) -> None:
     assert by.loc["truth", "p"] > 0.01
 
 
-def test_fdr_is_within_method(wide: pd.DataFrame) -> None:
+def test_fdr_is_within_method_across_measures(wide: pd.DataFrame) -> None:
     measures = [c for c in wide.columns if c.startswith(("thickness", "volume"))]
     res = cohort_effect(wide, reference="source", measures=measures)
     from harmonstats.analysis.ols import bh_fdr
@@ -97,7 +97,7 @@ def test_no_ga_overlap_is_refused(wide: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize("change,match", [
     (lambda w: w.assign(sex="F"), "covariate 'sex' has no variance"),
-    (lambda w: w[~((w["cohort"] == "target") & (w["participant_id"] > "tar1x00005"))],
+    (lambda w: w[~((w["cohort"] == "target") & (w["participant_id"] > "sub-tar1x00005"))],
      "at least 10 are needed"),
 ])
 def test_bad_input_is_refused(wide: pd.DataFrame, change, match: str) -> None:

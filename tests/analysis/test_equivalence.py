@@ -23,10 +23,15 @@ def test_unadjusted_tost_matches_statsmodels(wide: pd.DataFrame) -> None:
     assert res["t_upper"] == pytest.approx(upper[0], rel=1e-9)
 
 
-def test_relative_margin_uses_reference_mean(wide: pd.DataFrame) -> None:
+def test_relative_margin_uses_one_reference_mean_per_measure(wide: pd.DataFrame) -> None:
     eff = cohort_effect(wide, reference="source", measures=["thickness_mean"])
-    res = equivalence(eff, margin=0.05)
-    np.testing.assert_allclose(res["margin_abs"], 0.05 * eff["reference_mean"].abs())
+    with pytest.raises(ValueError, match="margin_means"):
+        equivalence(eff, margin=0.05)
+    res = equivalence(eff, margin=0.05, margin_means={"thickness_mean": 1.8})
+    np.testing.assert_allclose(res["margin_abs"], 0.05 * 1.8)
+    one = equivalence(eff[eff["method"] == "truth"], margin=0.05)
+    np.testing.assert_allclose(one["margin_abs"], 0.05 * eff.loc[eff["method"] == "truth",
+                                                                 "reference_mean"])
     verdict = res.set_index("method")["verdict"]
     assert verdict["original"] == "different"
     assert verdict["truth"] == "equivalent"
@@ -37,7 +42,7 @@ def _effect(estimate: float, se: float, df: int = 100) -> dict:
 
     return {"method": "m", "measure": "x", "reference": "a", "comparison": "b",
             "estimate": estimate, "se": se, "df": df, "reference_mean": 10.0, "n": df + 5,
-            "p": 2 * stats.t.sf(abs(estimate / se), df)}
+            "n_reference": 52, "n_other": 53, "p": 2 * stats.t.sf(abs(estimate / se), df)}
 
 
 @pytest.mark.parametrize("estimate,se,verdict", [
@@ -49,12 +54,43 @@ def _effect(estimate: float, se: float, df: int = 100) -> dict:
 def test_verdicts(estimate: float, se: float, verdict: str) -> None:
     res = equivalence(pd.DataFrame([_effect(estimate, se)]), margin=0.05).iloc[0]
     assert res["verdict"] == verdict
-    assert res["harmonised"] == (verdict in ("equivalent", "trivial difference"))
+    assert res["harmonised"] == (verdict == "equivalent")
+    assert res["within_margin"] == (verdict in ("equivalent", "trivial difference"))
     inside = -0.5 < res["ci90_low"] and res["ci90_high"] < 0.5
     assert inside == (res["p_tost"] < 0.05)
 
 
-@pytest.mark.parametrize("kwargs", [{"margin": 0}, {"alpha": 0.6}])
+def test_power_matches_statsmodels_and_the_paper_design() -> None:
+    """30 + 30, SD 0.125 mm, margin 5% of 1.73 mm: TOST power 0.68 at a true difference of 0.
+    statsmodels' one-sided noncentral-t power P gives the TOST's as 2 P - 1."""
+    from statsmodels.stats.power import TTestIndPower
+
+    from harmonstats.analysis import tost_power, tost_sample_size
+
+    bound, sd = 0.05 * 1.73, 0.125
+    ours = tost_power(bound, sd * np.sqrt(2 / 30), 58)
+    one_sided = TTestIndPower().power(effect_size=bound / sd, nobs1=30, alpha=0.05,
+                                      alternative="larger")
+    assert ours == pytest.approx(2 * one_sided - 1, rel=1e-10)
+    assert round(float(ours), 2) == 0.68
+    n = tost_sample_size(bound, sd, 2)
+    assert tost_power(bound, sd * np.sqrt(2 / n), 2 * n - 2) >= 0.8
+    assert tost_power(bound, sd * np.sqrt(2 / (n - 1)), 2 * n - 4) < 0.8
+
+
+def test_inconclusive_rows_say_what_would_settle_them() -> None:
+    res = equivalence(pd.DataFrame([_effect(0.0, 1.0), _effect(0.0, 0.1)]), margin=0.05,
+                      adjust="none")
+    inconclusive, equivalent = res.iloc[0], res.iloc[1]
+    assert inconclusive["verdict"] == "inconclusive" and equivalent["verdict"] == "equivalent"
+    assert inconclusive["n_per_cohort_needed"] > 52          # 52 + 53 subjects now
+    assert np.isnan(equivalent["n_per_cohort_needed"])
+    assert equivalent["certified_margin"] == pytest.approx(
+        max(abs(equivalent["ci90_low"]), abs(equivalent["ci90_high"])))
+    assert equivalent["certified_margin"] < equivalent["margin_abs"]
+
+
+@pytest.mark.parametrize("kwargs", [{"margin": 0}, {"alpha": 0.6}, {"adjust": "sidak"}])
 def test_bad_options(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         equivalence(pd.DataFrame([_effect(0, 1)]), **kwargs)

@@ -25,25 +25,30 @@ def _lines_table(noise: float, seed: int = 0) -> pd.DataFrame:
 def test_crossing_point_analytic() -> None:
     res = crossing_point(_lines_table(0.0), analysis="exact").iloc[0]
     assert res["crossing_pma"] == pytest.approx(38.5)
+    assert res["slope_difference"] == pytest.approx(0.05)
+    assert res["ci_shape"] == "interval"
     assert res["ci_low"] == pytest.approx(38.5) and res["ci_high"] == pytest.approx(38.5)
     assert (res["n_term"], res["n_preterm"]) == (40, 40)
 
 
-def test_crossing_point_ci_covers_truth_and_is_seeded() -> None:
+def test_fieller_ci_covers_truth_and_flags_extrapolation() -> None:
+    res = crossing_point(_lines_table(0.02, seed=4), analysis="noisy").iloc[0]
+    assert res["ci_shape"] == "interval"
+    assert res["ci_low"] < 38.5 < res["ci_high"] and res["in_window"]
+    # Keep only PMA above 40: the lines still cross at 38.5, outside the data.
     table = _lines_table(0.02, seed=4)
-    a = crossing_point(table, analysis="noisy", seed=1, n_boot=500)
-    b = crossing_point(table, analysis="noisy", seed=1, n_boot=500)
-    pd.testing.assert_frame_equal(a, b)
-    assert a["ci_low"].iloc[0] < 38.5 < a["ci_high"].iloc[0]
+    late = crossing_point(table[table["pma_scan"] > 40], analysis="late").iloc[0]
+    assert late["crossing_pma"] < late["pma_min"] and not late["in_window"]
 
 
 def test_preterm_model_matches_statsmodels(wide: pd.DataFrame) -> None:
     rows = preterm_subset(wide, method="truth", cohorts=None)
     assert rows["pma_scan"].between(37, 45).all()
     res = preterm_model(rows, analysis="pooled").set_index("term")
-    ref = smf.ols("thickness_mean ~ pma_scan * ga_birth + C(sex) + birth_weight", rows).fit()
-    assert res.loc["pma_scan:ga_birth", "estimate"] == pytest.approx(
-        ref.params["pma_scan:ga_birth"], rel=1e-8)
+    centred = rows.assign(pma_scan=rows["pma_scan"] - 40, ga_birth=rows["ga_birth"] - 40)
+    ref = smf.ols("thickness_mean ~ pma_scan * ga_birth + C(sex) + birth_weight", centred).fit()
+    for term in ("pma_scan", "ga_birth", "pma_scan:ga_birth"):
+        assert res.loc[term, "estimate"] == pytest.approx(ref.params[term], rel=1e-8)
     assert res.loc["birth_weight", "p"] == pytest.approx(ref.pvalues["birth_weight"], rel=1e-6)
 
 

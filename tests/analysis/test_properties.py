@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from harmonstats.analysis import cohort_effect, distribution_shift, equivalence, wide_table
 
-MEASURES = ["m_a", "m_b"]
+MEASURES = ["thickness_mean", "volume_wm"]
 
 
 @st.composite
@@ -22,15 +22,17 @@ def tables(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     n = n_a + n_b
     cohort = np.array(["a"] * n_a + ["b"] * n_b)
+    ga = rng.uniform(24, 42, n)
     parts = pd.DataFrame({
         "participant_id": [f"p{i:03d}" for i in range(n)], "cohort": cohort,
-        "ga_birth": rng.uniform(24, 42, n), "pma_scan": rng.uniform(37, 45, n),
+        "ga_birth": ga, "pma_scan": np.maximum(rng.uniform(37, 45, n), ga),
         "sex": np.where(np.arange(n) % 2 == 0, "F", "M"),
     })
     rows = []
     for method in ("x", "y"):
         for j, measure in enumerate(MEASURES):
-            value = (j + 0.1 * parts["pma_scan"] + effect * (cohort == "b")
+            # measures are volumes and thickness: positive
+            value = (20 + j + 0.1 * parts["pma_scan"] + effect * (cohort == "b")
                      + rng.normal(0, draw(st.floats(0.05, 3)), n))
             rows.append(pd.DataFrame({"participant_id": parts["participant_id"],
                                       "cohort": cohort, "method": method, "measure": measure,

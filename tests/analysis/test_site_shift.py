@@ -64,7 +64,7 @@ def test_covariates_are_regressed_out(wide: pd.DataFrame) -> None:
 
 def test_distribution_shift_matches_scipy(wide: pd.DataFrame) -> None:
     res = distribution_shift(wide, reference="source", measures=["thickness_mean"],
-                             methods=["original"]).iloc[0]
+                             methods=["original"], smooth=()).iloc[0]
     rows = wide[wide["method"] == "original"]
     resid = smf.ols("thickness_mean ~ pma_scan + ga_birth + C(sex)", rows).fit().resid
     a, b = resid[rows["cohort"] == "source"], resid[rows["cohort"] == "target"]
@@ -72,3 +72,25 @@ def test_distribution_shift_matches_scipy(wide: pd.DataFrame) -> None:
     assert res["ks_statistic"] == pytest.approx(ks.statistic)
     assert res["ks_p"] == pytest.approx(ks.pvalue)
     assert res["variance_ratio"] == pytest.approx(b.var() / a.var())
+    assert res["brown_forsythe_p"] == pytest.approx(stats.levene(b, a, center="median").pvalue)
+
+
+def test_natural_spline_spans_patsy_natural_cubic_splines() -> None:
+    """Fitted values on our basis equal those on patsy's cr() basis with the same knots."""
+    import patsy
+
+    from harmonstats.analysis.design import Design
+
+    rng = np.random.default_rng(3)
+    x = np.sort(rng.uniform(37, 45, 200))
+    y = np.sin(x / 2) + rng.normal(0, 0.1, 200)
+    design = Design.learn(pd.DataFrame({"x": x}), ["ns(x, 4)"], "test")
+    ours = design.matrix(pd.DataFrame({"x": x}), "test")
+    knots = design.knots["x"]
+    theirs = patsy.dmatrix(f"cr(x, knots={list(knots[1:-1])}, lower_bound={knots[0]}, "
+                           f"upper_bound={knots[-1]}, constraints='center')", {"x": x})
+    fit_ours = ours @ np.linalg.lstsq(ours, y, rcond=None)[0]
+    fit_theirs = theirs @ np.linalg.lstsq(theirs, y, rcond=None)[0]
+    np.testing.assert_allclose(fit_ours, fit_theirs, rtol=1e-8)
+    beyond = design.matrix(pd.DataFrame({"x": [46.0, 47.0, 48.0]}), "test")
+    np.testing.assert_allclose(np.diff(beyond, 2, axis=0), 0, atol=1e-12)  # linear outside

@@ -18,16 +18,18 @@ DICE_MEAN = {"original": 0.80, "baseline_aug": 0.90, "image_aug": 0.93}
 
 
 def make_participants() -> pd.DataFrame:
-    """20 source (GA 24-41 weeks) and 20 target (GA 24-33 weeks) subjects, PMA 36-46 weeks."""
+    """20 source (GA 24-41 weeks) and 20 target (GA 24-33 weeks) subjects, PMA 36-46 weeks (and
+    not before GA)."""
     rng = np.random.default_rng(7)
     rows = []
     for cohort, prefix, ga in (("source", "src", (24.0, 41.0)), ("target", "tgt", (24.0, 33.0))):
         for i in range(N_PER_COHORT):
+            birth = round(float(rng.uniform(*ga)), 2)
             rows.append({
                 "participant_id": f"{prefix}{i + 1:03d}",
                 "cohort": cohort,
-                "ga_birth": round(float(rng.uniform(*ga)), 2),
-                "pma_scan": round(float(rng.uniform(36.0, 46.0)), 2),
+                "ga_birth": birth,
+                "pma_scan": max(round(float(rng.uniform(36.0, 46.0)), 2), birth),
                 "sex": "F" if i % 2 else "M",
                 "birth_weight": round(float(rng.uniform(600, 3800))),
                 "split": "test" if i < 8 else "train",

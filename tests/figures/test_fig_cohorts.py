@@ -79,6 +79,9 @@ def test_love_plot_from_match_cohorts(participants: pd.DataFrame) -> None:
 @pytest.mark.parametrize("table, missing", [
     (WIDE.drop(columns="smd_after"), "smd_after"),
     (pd.DataFrame({"variable": ["a"], "stage": ["before"], "smd": [0.1]}), "'after'"),
+    # nobody matched: the after rows are there, their SMDs missing (a data gap, not a KeyError)
+    (pd.DataFrame({"variable": ["a", "a"], "stage": ["before", "after"], "smd": [0.1, None]}),
+     "no SMD after matching"),
     (pd.DataFrame({"variable": ["a"], "stage": ["before"]}), "'smd'"),
 ])
 def test_love_plot_rejects_incomplete_tables(table: pd.DataFrame, missing: str) -> None:

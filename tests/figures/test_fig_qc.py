@@ -18,7 +18,7 @@ def cohort(tmp_path: Path) -> Cohort:
     affine = np.eye(4)
     rows, labels, images = [], {"model": {}}, {}
     for i in range(8):
-        pid = f"p{i}"
+        pid = f"sub-p{i}"
         lab = np.zeros((12, 12, 10), np.uint8)
         lab[2:10, 2:10, 2 + i % 3:8] = 3
         labels["model"][pid] = save_nifti(lab, affine, tmp_path / f"{pid}_dseg.nii.gz")
@@ -29,18 +29,19 @@ def cohort(tmp_path: Path) -> Cohort:
 
 
 def test_mosaic_one_panel_per_subject_flagged_in_red(cohort: Cohort) -> None:
-    qc = pd.DataFrame({"participant_id": ["p1", "p1", "p6"], "method": "model",
+    qc = pd.DataFrame({"participant_id": ["sub-p1", "sub-p1", "sub-p6"], "method": "model",
                        "flag": [1.0, 1.0, 0.0]})
     fig = plot_qc_mosaic(cohort, "model", qc=qc, columns=4)
     axes = visible_axes(fig)
     assert len(axes) == 8  # 5 source in two rows of 4, 3 target in one row
     titles = [ax.get_title() for ax in axes]
-    assert titles[0] == "p1 (2)"  # flagged subjects first in their group
-    assert set(titles[1:5]) == {"p0", "p2", "p3", "p4"} and set(titles[5:]) == {"p5", "p6", "p7"}
+    assert titles[0] == "sub-p1 (2)"  # flagged subjects first in their group
+    assert set(titles[1:5]) == {"sub-p0", "sub-p2", "sub-p3", "sub-p4"}
+    assert set(titles[5:]) == {"sub-p5", "sub-p6", "sub-p7"}
     assert axes[0].spines["top"].get_edgecolor()[:3] != axes[1].spines["top"].get_edgecolor()[:3]
     # the slice passes through the centre of the labelled brain (axial: voxel axis 2);
     # p0's brain spans z 2..7, so z 4
-    p0 = axes[titles.index("p0")].images[1].get_array()
+    p0 = axes[titles.index("sub-p0")].images[1].get_array()
     expected = np.zeros((12, 12, 10), np.uint8)
     expected[2:10, 2:10, 2:8] = 3
     assert np.array_equal(p0.filled(0), expected[:, :, 4].T)

@@ -94,7 +94,7 @@ def test_thickness_vs_pma_subset(measures: pd.DataFrame, participants: pd.DataFr
 
 def test_thickness_vs_pma_unknown_subject(measures: pd.DataFrame,
                                           participants: pd.DataFrame) -> None:
-    with pytest.raises(ValueError, match="'src001'"):
+    with pytest.raises(ValueError, match="'sub-src001'"):
         plot_thickness_vs_pma(measures, participants[participants["participant_id"] != "src001"])
 
 

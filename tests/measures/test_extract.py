@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from kill import command, kill_midway
 from measures_helpers import SPACING, SUBJECTS
 
 from harmonstats.cli import main
@@ -29,20 +30,21 @@ def test_table_values_against_files(study: Path) -> None:
                            .dataobj)
         original = np.asarray(
             load_nifti(study / f"sub-{pid}/anat/sub-{pid}_desc-original_dseg.nii.gz").dataobj)
-        assert v[pid, "truth", "volume_wm"] == pytest.approx((truth == 3).sum() * VOX)
-        assert v[pid, "truth", "icv"] == pytest.approx((truth > 0).sum() * VOX)
-        assert v[pid, "truth", "thickness_mean"] == pytest.approx(r_gm - r_wm, abs=0.1)
+        assert v[f"sub-{pid}", "truth", "volume_wm"] == pytest.approx((truth == 3).sum() * VOX)
+        assert v[f"sub-{pid}", "truth", "icv"] == pytest.approx((truth > 0).sum() * VOX)
+        assert v[f"sub-{pid}", "truth", "thickness_mean"] == pytest.approx(r_gm - r_wm, abs=0.1)
         # the two halves of the ribbon carry regions 1 (frontal_l) and 2 (frontal_r)
-        assert v[pid, "truth", "thickness_frontal_l"] == pytest.approx(r_gm - r_wm, abs=0.15)
-        assert np.isnan(v[pid, "truth", "thickness_occipital_r"])
+        assert v[f"sub-{pid}", "truth", "thickness_frontal_l"] == pytest.approx(r_gm - r_wm,
+                                                                                abs=0.15)
+        assert np.isnan(v[f"sub-{pid}", "truth", "thickness_occipital_r"])
         inter = ((truth == 3) & (original == 3)).sum()
         expected = 2 * inter / ((truth == 3).sum() + (original == 3).sum())
-        assert v[pid, "original", "dice_wm"] == pytest.approx(expected)
-    assert np.isnan(v["tgt001", "original", "thickness_mean"])
-    assert v["tgt001", "original", "dice_cgm"] == 0.0
+        assert v[f"sub-{pid}", "original", "dice_wm"] == pytest.approx(expected)
+    assert np.isnan(v["sub-tgt001", "original", "thickness_mean"])
+    assert v["sub-tgt001", "original", "dice_cgm"] == 0.0
     assert df.loc[df["measure"] == "icv", "unit"].eq("mm3").all()
     assert df["session_id"].isna().all()
-    assert set(df.loc[df["participant_id"] == "tgt001", "cohort"]) == {"target"}
+    assert set(df.loc[df["participant_id"] == "sub-tgt001", "cohort"]) == {"target"}
 
 
 def test_cache_hit_and_invalidation(study: Path) -> None:
@@ -68,9 +70,9 @@ def test_cache_hit_and_invalidation(study: Path) -> None:
         third = measure_cohort(cohort, progress=False)
     assert third.attrs["tasks"] == {"computed": 1, "cached": 5}
     changed = third.set_index(["participant_id", "method", "measure"])["value"]
-    assert changed["src002", "original", "volume_csf"] == pytest.approx(
+    assert changed["sub-src002", "original", "volume_csf"] == pytest.approx(
         first.set_index(["participant_id", "method", "measure"])["value"][
-            "src002", "original", "volume_csf"] + VOX)
+            "sub-src002", "original", "volume_csf"] + VOX)
 
 
 def test_resume_after_failure(study: Path, tmp_path: Path) -> None:
@@ -200,10 +202,6 @@ def test_warnings_of_one_kind_are_grouped_and_name_the_subjects():
 @pytest.mark.slow
 def test_resume_after_kill(tmp_path: Path) -> None:
     """SIGKILL a real `harmonstats measure` midway: the rerun recomputes only what was not done."""
-    import signal
-    import subprocess
-    import sys
-    import time
     import warnings
 
     from harmonstats.synth import synthesize_study
@@ -212,21 +210,15 @@ def test_resume_after_kill(tmp_path: Path) -> None:
                              seed=1, progress=False)
     cache = tmp_path / "cache"
     out = tmp_path / "measures.tsv"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harmonstats", "measure", str(study), "--methods",
-         "original,truth", "--jobs", "1", "--cache", str(cache), "--out", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     def finished() -> int:
         # a kill can leave a writer's temporary file (hidden, '.<name>.tmp.json'): not a result
         return sum(not p.name.startswith(".") for p in cache.rglob("*.json"))
 
-    deadline = time.monotonic() + 120
-    while finished() < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    kill_midway(command("measure", str(study), "--methods", "original,truth", "--jobs", "1",
+                        "--cache", str(cache), "--out", str(out)),
+                ready=lambda: finished() >= 2)
     done = finished()
-    assert proc.returncode == -signal.SIGKILL
     assert 2 <= done < 24, "the run must be killed midway"
     assert not out.exists()  # no half-written table
     with warnings.catch_warnings():

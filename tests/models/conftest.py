@@ -76,7 +76,7 @@ def write_study(root: Path, *, n_train: int = 3, n_val: int = 1, n_target: int =
         for desc in ("original", "truth"):
             save_nifti(tissue, affine, anat / f"sub-{pid}_desc-{desc}_dseg.nii.gz")
         save_nifti(regions, affine, anat / f"sub-{pid}_desc-regions_dseg.nii.gz")
-        rows.append({"participant_id": pid, "cohort": cohort, "ga_birth": 39.0,
+        rows.append({"participant_id": pid, "cohort": cohort, "ga_birth": 37.0,
                      "pma_scan": float(rng.uniform(37, 44)), "sex": "F", "birth_weight": 3000.0,
                      "split": split, "language_composite": np.nan})
     write_table(pd.DataFrame(rows), root / "participants.tsv")

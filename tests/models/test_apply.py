@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -111,6 +112,40 @@ def test_segment_cohort_layout_affine_and_skip(tmp_path: Path) -> None:
     assert not (anat / "sub-a1_desc-regions_dseg.nii.gz").exists()  # stale regions removed
 
 
+def test_segment_cohort_writes_a_bids_derivatives_dataset(tmp_path: Path) -> None:
+    data = tmp_path / "study"
+    for pid, ses in (("a1", "01"), ("a1", "02"), ("b2", "01")):
+        save_nifti((_labels((30, 34, 27)) + 1).astype(np.float32), AFFINE,
+                   data / f"sub-{pid}" / f"ses-{ses}" / "anat" / f"sub-{pid}_ses-{ses}_T2w.nii.gz")
+    write_table(pd.DataFrame({"participant_id": ["sub-a1", "sub-b2"]}), data / "participants.tsv")
+    for pid, sessions in (("a1", ["ses-01", "ses-02"]), ("b2", ["ses-01"])):
+        write_table(pd.DataFrame({"session_id": sessions}),
+                    data / f"sub-{pid}" / f"sub-{pid}_sessions.tsv")
+    seg, parc = _checkpoint(tmp_path, "baseline"), _checkpoint(tmp_path, "parcellation")
+    written = segment_cohort(seg, data, tmp_path, method="net", parcellation=parc,
+                             progress=False)
+    folder = tmp_path / "derivatives" / "net"
+    assert [p.relative_to(folder).as_posix() for p in written] == [
+        "sub-a1/ses-01/anat/sub-a1_ses-01_dseg.nii.gz",
+        "sub-a1/ses-02/anat/sub-a1_ses-02_dseg.nii.gz",
+        "sub-b2/ses-01/anat/sub-b2_ses-01_dseg.nii.gz"]
+    description = json.loads((folder / "dataset_description.json").read_text())
+    assert description["DatasetType"] == "derivative"
+    generated = description["GeneratedBy"][0]
+    assert generated["Name"] == "harmonstats" and generated["Version"]
+    assert hashlib.sha256(seg.read_bytes()).hexdigest() in generated["Description"]
+    assert hashlib.sha256(parc.read_bytes()).hexdigest() in generated["Description"]
+    assert description["DatasetLinks"] == {"raw": "../../study"}
+    lut = pd.read_csv(folder / "dseg.tsv", sep="\t")
+    assert lut["index"].tolist() == list(range(7)) and lut["name"].iloc[2] == "cgm"
+    assert len(pd.read_csv(folder / "desc-regions_dseg.tsv", sep="\t")) == 12
+    sidecar = json.loads((folder / "sub-a1/ses-02/anat/sub-a1_ses-02_dseg.json").read_text())
+    assert sidecar["Sources"] == ["bids:raw:sub-a1/ses-02/anat/sub-a1_ses-02_T2w.nii.gz"]
+    regions = json.loads(
+        (folder / "sub-a1/ses-02/anat/sub-a1_ses-02_desc-regions_dseg.json").read_text())
+    assert regions["Sources"] == ["bids::sub-a1/ses-02/anat/sub-a1_ses-02_dseg.nii.gz"]
+
+
 def test_precision_choices_and_bf16_agreement() -> None:
     assert resolve_precision("auto", "cpu") == "fp32"
     assert resolve_precision("auto", "cuda") == "bf16"
@@ -140,10 +175,11 @@ def test_segment_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     code = cli.main(["segment", str(seg), "--data", str(model_study), "--out",
                      str(tmp_path / "o"), "--device", "cpu", "--no-progress"])
     assert code == 0
-    out = tmp_path / "o" / "derivatives" / "baseline"
-    assert len(list(out.glob("sub-*/anat/*_dseg.nii.gz"))) == 8
-    sidecars = list(out.glob("sub-*/anat/*_dseg.json"))  # the network's entropy, for QC
+    maps = sorted((tmp_path / "o" / "derivatives" / "baseline").glob("sub-*/anat/*"))
+    assert len([m for m in maps if m.name.endswith("_dseg.nii.gz")]) == 8
+    sidecars = [m for m in maps if m.name.endswith("_dseg.json")]  # a sidecar each
     assert len(sidecars) == 8
+    # with the network's entropy, for QC
     assert all(0.0 <= json.loads(p.read_text())[ENTROPY_KEY] <= 1.0 for p in sidecars)
     parc = _checkpoint(tmp_path, "parcellation")
     args = ["segment", str(parc), "--data", str(model_study), "--out", str(tmp_path / "o"),

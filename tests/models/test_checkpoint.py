@@ -9,7 +9,13 @@ import torch
 
 from harmonstats import __version__
 from harmonstats.models.apply import load_segmenter
-from harmonstats.models.checkpoint import export_model, load_checkpoint, save_checkpoint
+from harmonstats.models.checkpoint import (
+    ModelMetadata,
+    export_model,
+    load_checkpoint,
+    read_metadata,
+    save_checkpoint,
+)
 from harmonstats.models.config import load_config
 from harmonstats.models.networks import build_segmenter
 from harmonstats.models.train import checkpoint_metadata
@@ -110,3 +116,25 @@ def test_export_keeps_the_segmenter_in_half_precision(tmp_path: Path) -> None:
     # float16 weights: the logits move by ~1e-3 of their scale, the labels almost never.
     assert torch.allclose(ref, half, atol=2e-2 * float(ref.abs().max()))
     assert (ref.argmax(1) == half.argmax(1)).float().mean() > 0.99
+
+
+def test_metadata_is_read_through_typed_accessors(tmp_path: Path) -> None:
+    cfg = load_config({"name": "net", "method": "baseline",
+                       "network": {"channels": [4, 8, 16, 32, 64]}, "data": {"patch_size": 32}})
+    path = save_checkpoint(tmp_path / "m.pt", models={"segmenter": build_segmenter(cfg)},
+                           metadata=checkpoint_metadata(cfg))
+    meta = read_metadata(path)
+    assert (meta.name, meta.method, meta.label_scheme) == ("net", "baseline", "tissues7")
+    assert meta.channels == [4, 8, 16, 32, 64] and meta.patch_size == 32
+    assert meta.spacing_mm == cfg.data.spacing and meta.labels[2] == "cgm"
+    assert meta.package_version and meta.selected is None
+    exported = read_metadata(export_model(path, tmp_path / "e.pt"))
+    assert exported.epochs_run == 0 and exported.extra["exported_from"] == "m.pt"
+    raw = checkpoint_metadata(cfg)
+    for key, value, message in (("spacing_mm", None, "lacks 'spacing_mm'"),
+                                ("patch_size", "big", "'patch_size' is 'big', not of type int")):
+        bad = {k: v for k, v in raw.items() if k != key}
+        if value is not None:
+            bad[key] = value
+        with pytest.raises(ValueError, match=f"x.pt: metadata {message}|x.pt: {message}"):
+            ModelMetadata.from_mapping(bad, where="x.pt")

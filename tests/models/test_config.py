@@ -33,7 +33,7 @@ def test_shipped_configs_load(name: str, method: str, augment: bool) -> None:
         ({"name": "a", "method": "baseline", "network": {"chanels": [1]}},
          "unknown key 'network.chanels'"),
         ({"name": "a", "method": "unet"}, "method: Input should be"),
-        ({"name": "A b", "method": "baseline"}, "name: String should match"),
+        ({"name": "A b", "method": "baseline"}, "name: .*method name 'A b' is not allowed"),
         ({"name": "a", "method": "baseline", "data": {"patch_size": 40}},
          "not divisible by 16"),
         ({"name": "a", "method": "latent", "alpha_start_epoch": 9, "alpha_end_epoch": 3},

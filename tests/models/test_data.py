@@ -25,7 +25,7 @@ def test_find_volumes(model_study: Path) -> None:
 def test_find_volumes_missing_image(tmp_path: Path) -> None:
     table = "participant_id\tcohort\tsplit\nab1\tsource\ttrain\n"
     (tmp_path / "participants.tsv").write_text(table)
-    with pytest.raises(FileNotFoundError, match="subject ab1: T2w image not found"):
+    with pytest.raises(FileNotFoundError, match="sub-ab1: T2w image not found"):
         find_volumes(tmp_path)
 
 

@@ -106,3 +106,23 @@ def _run_cli(argv: list[str]) -> int:
     finally:
         cli.COMMANDS.clear()
         cli.COMMANDS.update(saved)
+
+
+def test_preprocess_keeps_the_bids_layout_sessions_and_derivatives(tmp_path: Path) -> None:
+    from harmonstats.cohort import Cohort
+    from harmonstats.synth import synthesize_study
+
+    study = synthesize_study(tmp_path / "in", n_source=1, n_target=1, shape=32, spacing=1.0,
+                             rescanned=1.0, progress=False)
+    out = tmp_path / "out"
+    assert _run_cli(["preprocess", "--data", str(study), "--out", str(out), "--spacing", "2",
+                     "--no-progress"]) == 0
+    before, after = Cohort.from_bids(study), Cohort.from_bids(out)
+    assert after.scans == before.scans and len(after.scans) == 4
+    assert after.methods == ["original", "truth"]
+    for scan in after.scans:
+        assert nib.load(after.image_path(scan)).shape == (16, 16, 16)
+        assert nib.load(after.label_path("truth", scan)).shape == (16, 16, 16)
+        assert after.region_path("original", scan) is not None
+    assert (out / "derivatives" / "harmonstats-synth" / "dataset_description.json").is_file()
+    assert read_table(out / "participants.tsv")["participant_id"].str.startswith("sub-").all()

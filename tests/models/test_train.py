@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 import yaml
+from kill import command, kill_midway
 
 from harmonstats.models.checkpoint import load_checkpoint
 from harmonstats.models.config import load_config
@@ -81,30 +81,42 @@ def test_same_seed_same_weights(model_study: Path, tmp_path: Path) -> None:
 
 
 def test_resume_after_kill(model_study: Path, tmp_path: Path) -> None:
+    """SIGKILL ``harmonstats train`` at a random moment: the rerun resumes after the last
+    finished epoch (those are not redone) and ends with the weights of an uninterrupted run."""
     raw = tiny_config("baseline", epochs=6, steps_per_epoch=2, augment={"enabled": True})
     cfg_path = tmp_path / "cfg.yaml"
     cfg_path.write_text(yaml.safe_dump(raw))
     run = tmp_path / "killed"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harmonstats.models.cli_train", str(cfg_path), "--data",
-         str(model_study), "--out", str(run), "--device", "cpu", "--no-progress"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while not (run / "last.pt").is_file():
-        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    killed_at = load_checkpoint(run / "last.pt")["state"]["epoch"]
-    assert killed_at < 5  # the run really was interrupted
+    rng = np.random.default_rng(3)
+    epochs_done = int(rng.integers(1, 4))
+
+    def ready() -> bool:
+        metrics = run / "metrics.tsv"
+        return metrics.is_file() and len(metrics.read_text().splitlines()) > epochs_done
+
+    kill_midway(command("train", str(cfg_path), "--data", str(model_study), "--out", str(run),
+                        "--device", "cpu", "--no-progress"),
+                ready=ready, delay=float(rng.uniform(0, 0.5)))
+    visible = {p.name for p in run.iterdir() if not p.name.startswith(".")}
+    assert visible <= {"best.pt", "config.yaml", "last.pt", "metrics.json", "metrics.tsv"}
+    # last.pt, written last, says which epochs are finished (none if killed before the first)
+    kept = (load_checkpoint(run / "last.pt")["state"] if (run / "last.pt").is_file()
+            else {"epoch": -1, "history": []})
+    assert kept["epoch"] < 5, "the run must be killed midway"
     train(cfg_path, model_study, run, device="cpu", progress=False)
-    assert list(read_metrics(run)["epoch"]) == list(range(6))
+    resumed = read_metrics(run)
+    assert list(resumed["epoch"]) == list(range(6))
+    # the epochs finished before the kill were not redone: their rows, timings included, stay
+    pd.testing.assert_frame_equal(resumed.iloc[: kept["epoch"] + 1],
+                                  pd.DataFrame(kept["history"]), check_dtype=False)
     train(cfg_path, model_study, tmp_path / "straight", device="cpu", progress=False)
-    resumed, straight = _weights(run / "last.pt"), _weights(tmp_path / "straight" / "last.pt")
-    for k in straight:
-        torch.testing.assert_close(resumed[k], straight[k], rtol=1e-5, atol=1e-6)
+    straight = read_metrics(tmp_path / "straight")
+    pd.testing.assert_frame_equal(resumed.drop(columns="seconds"),
+                                  straight.drop(columns="seconds"), rtol=1e-5)
+    for name in ("last.pt", "best.pt"):
+        a, b = _weights(run / name), _weights(tmp_path / "straight" / name)
+        for k in b:
+            torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
 
 
 def test_resume_refuses_other_config(model_study: Path, tmp_path: Path) -> None:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import io
-import sys
 from pathlib import Path
 
 import pytest
+from study_files import study_config, write_study, write_yaml
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from report_studyfiles import study_config, write_study, write_yaml
-
-from harmonstats.report import Progress, run_report, study_run
+from harmonstats.pipeline import Progress, run_report, study_run
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ def _text(thickness: dict, ran: list[str], **battery: object) -> tuple[str, list
         cohorts={"dhcp": 30, "eprime": 30}, reference="dhcp", methods=["original", "latent"],
         schemes={"tissue": "drawem9", "region": "drawem87"}, thickness=thickness,
         ground_truth=None, battery=BatteryConfig(reference="dhcp", **battery).model_dump(),
-        ran=ran, software={"numpy": "2.3", "combatlearn": "not installed"},
+        ran=ran, software={"numpy": "2.3", "antspyx": "not installed"},
     )
     return " ".join(paragraphs), refs
 
@@ -40,6 +40,6 @@ def test_only_what_ran_is_described() -> None:
     assert "within a caliper of 0.2 pooled SD" in text
     assert "Outcome:" not in text and "ComBat" not in text and "Site prediction" not in text
     assert "Draw-EM" in text
-    assert "combatlearn" not in text and "numpy 2.3" in text
+    assert "antspyx" not in text and "numpy 2.3" in text
     numbers = [int(n) for n in re.findall(r"\[(\d+)\]", text)]
     assert numbers == sorted(numbers) and set(numbers) == set(range(1, len(refs) + 1))

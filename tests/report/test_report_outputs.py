@@ -31,7 +31,8 @@ def test_volumes_match_voxel_counts(built_report: Path, study_folder: Path) -> N
         anat = study_folder / "study" / f"sub-{pid}" / "anat"
         path = anat / f"sub-{pid}_desc-original_dseg.nii.gz"
         labels = np.asarray(nib.load(path).dataobj)
-        rows = measures[(measures["participant_id"] == pid) & (measures["method"] == "original")]
+        rows = measures[(measures["participant_id"] == f"sub-{pid}")
+                        & (measures["method"] == "original")]
         value = dict(zip(rows["measure"], rows["value"], strict=True))
         assert value["volume_wm"] == pytest.approx(float((labels == 3).sum()))
         assert value["icv"] == pytest.approx(float((labels > 0).sum()))

@@ -10,15 +10,15 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from report_studyfiles import ANAT, study_config, write_study, write_yaml
+from study_files import ANAT, study_config, write_study, write_yaml
 
 from harmonstats import cli
 from harmonstats.io import read_table, write_table
-from harmonstats.report import cli as report_cli
+from harmonstats.pipeline import cli as report_cli
 
 
 def test_report_is_a_subcommand() -> None:
-    assert cli.COMMANDS["report"][0] == "harmonstats.report.cli"
+    assert cli.COMMANDS["report"][0] == "harmonstats.pipeline.cli"
 
 
 @pytest.fixture(scope="module")

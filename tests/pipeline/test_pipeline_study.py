@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from report_studyfiles import study_config, write_yaml
+from study_files import study_config, write_yaml
 
 from harmonstats.io import read_table
-from harmonstats.report import study_run
+from harmonstats.pipeline import study_run
 
 USER_COLUMNS = {"subject": "participant_id", "site": "cohort", "GA": "ga_birth",
                 "PMA": "pma_scan", "gender": "sex", "BW": "birth_weight",
@@ -42,8 +42,8 @@ def test_column_mapping_and_include(study_folder: Path, tmp_path: Path,
     assert set(people["cohort"]) == {"source", "target"}
     pid = people["participant_id"].iloc[-1]
     assert run.cohort.label_path("original", pid) == (
-        study_folder / "study" / f"sub-{pid}" / "anat" / f"sub-{pid}_desc-original_dseg.nii.gz")
-    assert run.cohort.region_path("truth", pid).name == f"sub-{pid}_desc-regions_dseg.nii.gz"
+        study_folder / "study" / pid / "anat" / f"{pid}_desc-original_dseg.nii.gz")
+    assert run.cohort.region_path("truth", pid).name == f"{pid}_desc-regions_dseg.nii.gz"
     assert run.battery.reference == "source" and run.ground_truth == "truth"
     assert run.inputs == [table]
 

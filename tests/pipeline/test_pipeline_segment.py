@@ -8,32 +8,18 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
-import torch
-from report_studyfiles import ANAT, study_config, write_study, write_yaml
+from study_files import ANAT, study_config, write_checkpoint, write_study, write_yaml
 
 from harmonstats.config import load_study_config
-from harmonstats.models.checkpoint import save_checkpoint
-from harmonstats.models.config import load_config
-from harmonstats.models.networks import build_segmenter
-from harmonstats.models.train import checkpoint_metadata
-from harmonstats.report.segment import DEMO_MODEL_NAMES, demo_models, run_segmentation
-from harmonstats.report.study import study_run
-
-SMALL = {"network": {"channels": [4, 8, 16, 32, 64]}, "data": {"patch_size": 32}}
-
-
-def _checkpoint(path: Path, method: str, seed: int = 0) -> Path:
-    cfg = load_config({"name": path.stem, "method": method, **SMALL})
-    torch.manual_seed(seed)
-    return save_checkpoint(path, models={"segmenter": build_segmenter(cfg)},
-                           metadata=checkpoint_metadata(cfg))
+from harmonstats.pipeline.segment import DEMO_MODEL_NAMES, demo_models, run_segmentation
+from harmonstats.pipeline.study import study_run
 
 
 @pytest.fixture()
 def model_study(tmp_path: Path) -> Path:
     write_study(tmp_path / "study", n_per_cohort=3)
-    _checkpoint(tmp_path / "net.pt", "baseline")
-    _checkpoint(tmp_path / "parc.pt", "parcellation")
+    write_checkpoint(tmp_path / "net.pt", "baseline")
+    write_checkpoint(tmp_path / "parc.pt", "parcellation")
     config = study_config(
         methods={"original": {"labels": f"{ANAT}_desc-original_dseg.nii.gz"},
                  "net": {"checkpoint": "../net.pt"}},
@@ -50,11 +36,10 @@ def test_checkpoint_methods_are_segmented_parcellated_and_loaded(model_study: Pa
     cohort = run_segmentation(run.segment)
     assert cohort.methods == ["original", "net"]
     seg = model_study.parent / "seg" / "derivatives" / "net"
-    for pid in cohort.subjects:
-        image = nib.load(model_study.parent / "study" / f"sub-{pid}" / "anat"
-                         / f"sub-{pid}_T2w.nii.gz")
-        dseg = nib.load(seg / f"sub-{pid}" / "anat" / f"sub-{pid}_dseg.nii.gz")
-        regions = nib.load(seg / f"sub-{pid}" / "anat" / f"sub-{pid}_desc-regions_dseg.nii.gz")
+    for pid in cohort.subjects:  # sub-<label>
+        image = nib.load(model_study.parent / "study" / pid / "anat" / f"{pid}_T2w.nii.gz")
+        dseg = nib.load(seg / pid / "anat" / f"{pid}_dseg.nii.gz")
+        regions = nib.load(seg / pid / "anat" / f"{pid}_desc-regions_dseg.nii.gz")
         assert dseg.shape == image.shape
         np.testing.assert_allclose(dseg.affine, image.affine)
         labels = np.asarray(dseg.dataobj)
@@ -62,7 +47,7 @@ def test_checkpoint_methods_are_segmented_parcellated_and_loaded(model_study: Pa
         # Regions only on the predicted cortical GM, and every such voxel has one.
         parc = np.asarray(regions.dataobj)
         assert np.array_equal(parc > 0, labels == 2)
-        want = seg / f"sub-{pid}" / "anat" / f"sub-{pid}_dseg.nii.gz"
+        want = seg / pid / "anat" / f"{pid}_dseg.nii.gz"
         assert cohort.label_path("net", pid).resolve() == want.resolve()
 
 
@@ -74,7 +59,7 @@ def test_finished_subjects_are_kept_and_a_new_checkpoint_redoes_them(model_study
     stamps = [m.stat().st_mtime_ns for m in maps]
     run_segmentation(run.segment)
     assert [m.stat().st_mtime_ns for m in maps] == stamps
-    _checkpoint(model_study.parent / "net.pt", "baseline", seed=1)
+    write_checkpoint(model_study.parent / "net.pt", "baseline", seed=1)
     run_segmentation(study_run(model_study).segment)  # type: ignore[arg-type]
     assert all(m.stat().st_mtime_ns != s for m, s in zip(maps, stamps, strict=True))
 
@@ -110,7 +95,7 @@ def test_missing_checkpoint_names_the_method(model_study: Path) -> None:
 def test_demo_models_lists_what_is_there(tmp_path: Path) -> None:
     assert demo_models(tmp_path) == ({}, None)
     for name in DEMO_MODEL_NAMES[:2]:
-        _checkpoint(tmp_path / f"{name}.pt", "baseline")
+        write_checkpoint(tmp_path / f"{name}.pt", "baseline")
     shutil.copy(tmp_path / "baseline.pt", tmp_path / "parcellation.pt")
     found, parcellation = demo_models(tmp_path)
     assert list(found) == list(DEMO_MODEL_NAMES[:2])
@@ -118,8 +103,8 @@ def test_demo_models_lists_what_is_there(tmp_path: Path) -> None:
 
 
 def test_methods_text_describes_the_models_applied(model_study: Path) -> None:
+    from harmonstats.pipeline.segment import model_summaries
     from harmonstats.report.methods import methods_text
-    from harmonstats.report.segment import model_summaries
 
     run = study_run(model_study)
     assert run.segment is not None
@@ -133,3 +118,13 @@ def test_methods_text_describes_the_models_applied(model_study: Path) -> None:
     text = " ".join(paragraphs)
     assert "Label maps of net and parcellation were produced in this run" in text
     assert any("Grigorescu" in r for r in refs)
+
+
+def test_a_study_of_checkpoints_only_loads_and_is_described(model_study: Path) -> None:
+    config = load_study_config(model_study).model_dump(mode="json")
+    config["methods"] = {"net": {"checkpoint": "../net.pt"}}
+    config["measures"]["ground_truth"] = None
+    run = study_run(write_yaml(model_study.parent, config))
+    assert run.cohort is None and run.segment is not None
+    assert run.describe() == "6 subjects, methods ['net']"
+    assert run_segmentation(run.segment).methods == ["net"]

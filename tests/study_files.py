@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from harmonstats.io import save_nifti, write_table
+from harmonstats.io import load_nifti, save_nifti, write_table
 
 SHAPE = (20, 20, 20)
 
@@ -62,6 +62,24 @@ def write_study(root: Path, *, n_per_cohort: int = 12, seed: int = 0,
 
 
 ANAT = "sub-{participant_id}/anat/sub-{participant_id}"
+#: A tiny U-Net at the 1 mm of the test studies: one 32^3 window covers a 20^3 image.
+SMALL_NET = {"network": {"channels": [4, 8, 16, 32, 64]},
+             "data": {"patch_size": 32, "spacing": 1.0}}
+
+
+def write_checkpoint(path: Path, method: str, seed: int = 0) -> Path:
+    """An untrained checkpoint of :data:`SMALL_NET` (a ``baseline`` or ``parcellation`` model)."""
+    import torch
+
+    from harmonstats.models.checkpoint import save_checkpoint
+    from harmonstats.models.config import load_config
+    from harmonstats.models.networks import build_segmenter
+    from harmonstats.models.train import checkpoint_metadata
+
+    cfg = load_config({"name": path.stem, "method": method, **SMALL_NET})
+    torch.manual_seed(seed)
+    return save_checkpoint(path, models={"segmenter": build_segmenter(cfg)},
+                           metadata=checkpoint_metadata(cfg))
 
 
 def study_config(**changes: Any) -> dict[str, Any]:
@@ -87,3 +105,18 @@ def write_yaml(folder: Path, config: dict[str, Any]) -> Path:
     path = folder / "study.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
+
+
+# harmonstats label -> one Draw-EM label that maps back onto it (PAPER_NOTES.md).
+TO_DRAWEM9 = {0: 0, 1: 1, 2: 2, 3: 3, 4: 7, 5: 6, 6: 8}
+TO_DRAWEM87 = {0: 0, 1: 37, 2: 36, 3: 32, 4: 5, 5: 6, 6: 21, 7: 20, 8: 39, 9: 38, 10: 23,
+               11: 22}
+
+
+def relabel(src: Path, dst: Path, table: dict[int, int]) -> None:
+    """Write the label map ``src`` with its labels translated by ``table`` to ``dst``."""
+    img = load_nifti(src)
+    lut = np.zeros(max(table) + 1, dtype=np.uint8)
+    for ours, theirs in table.items():
+        lut[ours] = theirs
+    save_nifti(lut[np.asanyarray(img.dataobj)], img.affine, dst)

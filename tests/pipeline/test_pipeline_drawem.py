@@ -13,26 +13,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from study_files import TO_DRAWEM9, TO_DRAWEM87, relabel
 
-from harmonstats.io import load_nifti, read_table, save_nifti
+from harmonstats.cohort import Cohort
+from harmonstats.io import read_table
+from harmonstats.layout import subject_label
 from harmonstats.measures import measure_study
 from harmonstats.synth import synthesize_study
 
-# harmonstats label -> one Draw-EM label that maps back onto it (PAPER_NOTES.md).
-TO_DRAWEM9 = {0: 0, 1: 1, 2: 2, 3: 3, 4: 7, 5: 6, 6: 8}
-TO_DRAWEM87 = {0: 0, 1: 37, 2: 36, 3: 32, 4: 5, 5: 6, 6: 21, 7: 20, 8: 39, 9: 38, 10: 23,
-               11: 22}
 USER_COLUMNS = {"participant_id": "subject", "cohort": "site", "ga_birth": "GA_weeks",
                 "pma_scan": "PMA_weeks", "sex": "gender", "birth_weight": "BW_g",
                 "language_composite": "bayley_language"}
-
-
-def _relabel(src: Path, dst: Path, table: dict[int, int]) -> None:
-    img = load_nifti(src)
-    lut = np.zeros(max(table) + 1, dtype=np.uint8)
-    for ours, drawem in table.items():
-        lut[ours] = drawem
-    save_nifti(lut[np.asanyarray(img.dataobj)], img.affine, dst)
 
 
 @pytest.mark.slow
@@ -40,14 +31,16 @@ def test_drawem_study_yaml_runs_end_to_end(tmp_path: Path) -> None:
     synthetic = synthesize_study(tmp_path / "synthetic", n_source=12, n_target=12, shape=32,
                                  spacing=1.0, seed=5, progress=False)
     root = tmp_path / "drawem"
-    participants = read_table(synthetic / "participants.tsv")
-    for pid in participants["participant_id"]:
-        anat = synthetic / f"sub-{pid}" / "anat"
-        out = root / "derivatives" / "drawem" / f"sub-{pid}" / "anat"
-        _relabel(anat / f"sub-{pid}_desc-original_dseg.nii.gz",
-                 out / f"sub-{pid}_desc-drawem9_dseg.nii.gz", TO_DRAWEM9)
-        _relabel(anat / f"sub-{pid}_desc-regions_dseg.nii.gz",
-                 out / f"sub-{pid}_desc-drawem87_dseg.nii.gz", TO_DRAWEM87)
+    # IDs without the sub- prefix in the user's own table: accepted as well
+    participants = read_table(synthetic / "participants.tsv").assign(
+        participant_id=lambda d: [subject_label(p) for p in d["participant_id"]])
+    cohort = Cohort.from_bids(synthetic)
+    for scan in cohort.scans:
+        out = root / "derivatives" / "drawem" / scan.folder()
+        relabel(cohort.label_path("original", scan),
+                out / scan.filename("dseg", desc="drawem9"), TO_DRAWEM9)
+        relabel(cohort.region_path("original", scan),
+                out / scan.filename("dseg", desc="drawem87"), TO_DRAWEM87)
     participants.rename(columns=USER_COLUMNS).assign(
         site=lambda d: d["site"].map({"source": "dhcp", "target": "eprime"})
     ).to_csv(root / "participants.csv", index=False)
@@ -70,7 +63,7 @@ def test_drawem_study_yaml_runs_end_to_end(tmp_path: Path) -> None:
 
     out = tmp_path / "report"
     result = subprocess.run([sys.executable, "-m", "harmonstats.report", str(config), "--out",
-                             str(out)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+                             str(out)], capture_output=True, text=True, cwd=tmp_path, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (out / "index.html").is_file()
     page = (out / "index.html").read_text()

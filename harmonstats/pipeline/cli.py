@@ -12,8 +12,10 @@ import re
 import sys
 from pathlib import Path
 
-from harmonstats.report.pipeline import DEMO, QUICK, Progress, demo_study, run_report
-from harmonstats.report.study import demo_run, study_run
+from harmonstats.errors import InputError
+from harmonstats.pipeline.demo import DEMO, QUICK, demo_run, demo_study
+from harmonstats.pipeline.run import Progress, run_report
+from harmonstats.pipeline.study import study_run
 
 __all__ = ["add_arguments", "run"]
 
@@ -46,23 +48,24 @@ def run(args: argparse.Namespace) -> int:
         out = args.out if args.out is not None else Path("reports") / name
         jobs = args.jobs if args.jobs is not None else 2
         if jobs < 1:
-            raise ValueError(f"--jobs must be at least 1, got {jobs}")
+            raise InputError(f"--jobs must be at least 1, got {jobs}")
         progress = Progress(total=7)
         with progress.stage("synthesise") as st:
             root, reused = demo_study(data, params, jobs=jobs, progress=sys.stderr.isatty())
             st["note"] = f"reused {root}" if reused else f"wrote {root}"
         with progress.stage("load") as st:
             study = demo_run(root, params, jobs=jobs, quick=args.quick)
-            st["note"] = f"{len(study.cohort.subjects)} subjects, methods {study.cohort.methods}"
+            st["note"] = study.describe()
     else:
         if args.quick or args.data is not None:
-            raise ValueError("--quick and --data apply to the demo only, not to a study YAML")
+            raise InputError("--quick and --data apply to the demo only, not to a study YAML")
         if args.jobs is not None and args.jobs < 1:
-            raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+            raise InputError(f"--jobs must be at least 1, got {args.jobs}")
         progress = Progress(total=6)
-        with progress.stage("load") as st:
+        # Every input problem is found while loading: its one line is all that is printed.
+        with progress.stage("load", announce=False) as st:
             study = study_run(args.study, jobs=args.jobs)
-            st["note"] = f"{len(study.cohort.subjects)} subjects, methods {study.cohort.methods}"
+            st["note"] = study.describe()
         slug = re.sub(r"[^A-Za-z0-9_-]+", "-", study.title).strip("-") or "study"
         out = args.out if args.out is not None else Path("reports") / slug
     index = run_report(study, out, progress=progress, show_bars=sys.stderr.isatty())

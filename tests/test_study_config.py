@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_studyfiles import study_config, write_yaml
+from study_files import study_config, write_yaml
 
 from harmonstats.config import StudyConfig, load_study_config
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _with(path: str, value: Any) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
         load_study_config(tmp_path / "nope.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("methods: [\n  - a\n b: c\n")
-    with pytest.raises(ValueError, match=r"bad\.yaml: not valid YAML \(line \d+\)"):
+    with pytest.raises(ValueError, match=r"bad\.yaml: not valid YAML \(line \d+, column \d+\): "):
         load_study_config(bad)
     top = tmp_path / "list.yaml"
     top.write_text("- a\n- b\n")
