@@ -19,6 +19,10 @@ missing) with each of them and prints, against the ``truth`` label maps that no 
 
     python benchmarks/demo_models.py [--study data/demo] [--models models/demo] [--jobs 2]
         [--also NAME=CHECKPOINT ...] [--only NAME ...] [--no-parcellation]
+        [--out benchmarks/results/demo_models]
+
+The QC tables (``qc.tsv``, ``qc_summary.tsv``, ``qc_dice.tsv``) and a QC mosaic per model
+(``qc_mosaic_<model>.png``) are written to ``--out``.
 
 ``--only`` and ``--no-parcellation`` trade completeness for time on a busy CPU: the predicted
 cortical GM then keeps the study's regions (regional thickness is approximate; the mean
@@ -37,11 +41,11 @@ import pandas as pd
 
 from harmonstats.analysis.battery import run_battery
 from harmonstats.cohort import Cohort
-from harmonstats.io import load_nifti, read_table
+from harmonstats.io import load_nifti, read_table, write_table
 from harmonstats.labels import REGIONS, TISSUES
 from harmonstats.layout import find_images
 from harmonstats.measures.extract import measure_cohort
-from harmonstats.measures.qc import qc_tables
+from harmonstats.measures.qc import QC_TABLE_COLUMNS, qc_tables
 from harmonstats.models.apply import load_segmenter, parcellate, segment_images
 from harmonstats.pipeline.demo import DEMO, demo_run, demo_study
 from harmonstats.pipeline.segment import demo_models
@@ -119,6 +123,8 @@ def main() -> None:
     p.add_argument("--no-parcellation", action="store_true",
                    help="do not parcellate the predicted cortical GM (nor report the "
                         "parcellation net's Dice per region)")
+    p.add_argument("--out", type=Path, default=Path("benchmarks/results/demo_models"),
+                   help="folder for the QC tables and mosaics")
     a = p.parse_args()
     root, _ = demo_study(a.study, DEMO, jobs=a.jobs)
     models, parcellation = demo_models(a.models)
@@ -181,6 +187,15 @@ def main() -> None:
               "(negative: the check rises as quality falls)")
         print(corr[corr["method"] == "all"].sort_values("spearman_rho").round(3)
               .to_string(index=False))
+        from harmonstats.figures.qc import plot_qc_mosaic
+
+        a.out.mkdir(parents=True, exist_ok=True)
+        for name, table in qc.items():
+            write_table(table, a.out / f"{name}.tsv", QC_TABLE_COLUMNS[name])
+        for name in models:
+            plot_qc_mosaic(cohort, name, qc=qc["qc"]).savefig(a.out / f"qc_mosaic_{name}.png",
+                                                              dpi=80)
+        print(f"QC tables and mosaics: {a.out}")
     if parcellation is not None:
         rd = region_dice(cohort, parcellation)
         per_region = rd.groupby("region")["dice"].mean().reindex(
