@@ -8,10 +8,25 @@ missing) with each of them and prints, against the ``truth`` label maps that no 
 * the mean cortical thickness (laplace) on each model's target predictions minus the
   generator's true thickness (``truth.tsv``), and the same for the target's original labels;
 * Dice per region of the parcellation net, applied to the true cortical GM of every subject
-  (paper Table 3: mean 0.97).
+  (paper Table 3: mean 0.97);
+* the demo battery's verdict on the mean-thickness cohort effect (TOST at the 5% margin) and
+  the pooled PMA coefficient of thickness with its 95% CI, against the truth's;
+* the headline goals per model: thickness within 0.05 mm of the truth in each cohort, the
+  cohort effect "equivalent", the PMA effect's CI covering the truth's, target Dice at least
+  the baseline's;
+* segmentation QC without ground truth (:mod:`harmonstats.measures.qc`): maps flagged per
+  method, and how each check tracks the true Dice (Spearman).
 
     python benchmarks/demo_models.py [--study data/demo] [--models models/demo] [--jobs 2]
-        [--also NAME=CHECKPOINT ...]
+        [--also NAME=CHECKPOINT ...] [--only NAME ...] [--no-parcellation]
+        [--out benchmarks/results/demo_models]
+
+The QC tables (``qc.tsv``, ``qc_summary.tsv``, ``qc_dice.tsv``) and a QC mosaic per model
+(``qc_mosaic_<model>.png``) are written to ``--out``.
+
+``--only`` and ``--no-parcellation`` trade completeness for time on a busy CPU: the predicted
+cortical GM then keeps the study's regions (regional thickness is approximate; the mean
+thickness, the Dice and the headline do not use regions).
 """
 
 from __future__ import annotations
@@ -24,14 +39,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harmonstats.analysis.battery import run_battery
 from harmonstats.cohort import Cohort
-from harmonstats.io import load_nifti, read_table
+from harmonstats.io import load_nifti, read_table, write_table
 from harmonstats.labels import REGIONS, TISSUES
 from harmonstats.layout import find_images
 from harmonstats.measures.extract import measure_cohort
+from harmonstats.measures.qc import QC_TABLE_COLUMNS, qc_tables
 from harmonstats.models.apply import load_segmenter, parcellate, segment_images
-from harmonstats.pipeline.demo import DEMO, demo_study
+from harmonstats.pipeline.demo import DEMO, demo_run, demo_study
 from harmonstats.pipeline.segment import demo_models
+
+GOAL_MM = 0.05
 
 
 def region_dice(cohort: Cohort, parcellation: Path) -> pd.DataFrame:
@@ -52,6 +71,44 @@ def region_dice(cohort: Cohort, parcellation: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def headline(df: pd.DataFrame, cohort: Cohort, errors: pd.DataFrame, dice: pd.DataFrame,
+             methods: list[str], jobs: int) -> None:
+    """The battery's thickness verdict and PMA effect per method, and the headline goals."""
+    battery = demo_run(cohort.root or Path("."), DEMO, jobs=jobs, quick=False).battery
+    results = run_battery(df, cohort.participants, battery)
+    eq = results["equivalence"]
+    eq = eq[(eq["measure"] == "thickness_mean")].set_index("method")
+    pres = results["preservation"]
+    pres = pres[(pres["measure"] == "thickness_mean") & (pres["term"] == "pma_scan")]
+    pres = pres.set_index("method")
+    truth_pma = float(pres.loc["truth", "estimate"]) if "truth" in pres.index else np.nan
+    mean_dice = dice.groupby(["method", "cohort"])["value"].mean().unstack("cohort")
+    base = mean_dice["target"].get("baseline", np.nan)
+    print("\n== headline: thickness (laplace) minus truth per cohort, the battery's cohort "
+          f"effect on mean thickness (TOST, margin {eq['margin_abs'].iloc[0]:.3f} mm), "
+          f"pooled PMA coefficient (truth {truth_pma:.4f} mm/week)")
+    print(f"{'method':<14}{'Dice src':>9}{'Dice tgt':>9}{'err src':>9}{'err tgt':>9}"
+          f"{'effect':>9}{'verdict':>20}{'PMA (95% CI)':>26}{'goals met':>11}")
+    for m in [*methods, "truth"]:
+        if m not in eq.index:
+            continue
+        err = errors.loc[m, "mean"] if m in errors.index else pd.Series(np.nan, ["source",
+                                                                                "target"])
+        lo, hi = pres.loc[m, "ci_low"], pres.loc[m, "ci_high"]
+        goals = [abs(err["source"]) <= GOAL_MM, abs(err["target"]) <= GOAL_MM,
+                 eq.loc[m, "verdict"] == "equivalent", lo <= truth_pma <= hi]
+        if m not in ("original", "truth", "baseline"):
+            goals.append(mean_dice.loc[m, "target"] >= base if m in mean_dice.index else False)
+        d_src = mean_dice.loc[m, "source"] if m in mean_dice.index else np.nan
+        d_tgt = mean_dice.loc[m, "target"] if m in mean_dice.index else np.nan
+        print(f"{m:<14}{d_src:>9.3f}{d_tgt:>9.3f}{err['source']:>+9.3f}{err['target']:>+9.3f}"
+              f"{eq.loc[m, 'estimate']:>+9.3f}{eq.loc[m, 'verdict']:>20}"
+              f"{pres.loc[m, 'estimate']:>9.4f} ({lo:.4f}, {hi:.4f})"
+              f"{f'{sum(goals)}/{len(goals)}':>11}")
+    print("goals: |err| <= 0.05 mm in each cohort, verdict 'equivalent', PMA CI covering the "
+          "truth's; DA models also target Dice >= baseline's")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--study", type=Path, default=Path("data/demo"))
@@ -61,9 +118,23 @@ def main() -> None:
                    help="evaluate further checkpoints beside the demo models, e.g. a model "
                         "trained on the target cohort's truth (the ceiling of target Dice); "
                         "their label maps are removed at the end")
+    p.add_argument("--only", nargs="+", default=None, metavar="NAME",
+                   help="evaluate only these demo models (default: every one shipped)")
+    p.add_argument("--no-parcellation", action="store_true",
+                   help="do not parcellate the predicted cortical GM (nor report the "
+                        "parcellation net's Dice per region)")
+    p.add_argument("--out", type=Path, default=Path("benchmarks/results/demo_models"),
+                   help="folder for the QC tables and mosaics")
     a = p.parse_args()
     root, _ = demo_study(a.study, DEMO, jobs=a.jobs)
     models, parcellation = demo_models(a.models)
+    if a.only is not None:
+        unknown = sorted(set(a.only) - set(models))
+        if unknown:
+            raise SystemExit(f"--only {unknown}: not among the demo models {sorted(models)}")
+        models = {name: path for name, path in models.items() if name in a.only}
+    if a.no_parcellation:
+        parcellation = None
     for item in a.also:
         name, sep, path = item.partition("=")
         if not sep or not name or not Path(path).exists():
@@ -106,6 +177,25 @@ def main() -> None:
         tgt = dice[dice["cohort"] == "target"].groupby("method")["value"].mean()
         print(f"\nimage_aug - baseline, target mean Dice: "
               f"{tgt['image_aug'] - tgt['baseline']:+.3f}")
+    headline(df, cohort, summary, dice, methods, a.jobs)
+    qc = qc_tables(cohort, df, reference_cohort="source")
+    if qc:
+        print("\n== segmentation QC (no ground truth used): maps flagged per method and cohort")
+        print(qc["qc_summary"].round(3).to_string(index=False))
+        corr = qc["qc_dice"]
+        print("\n== QC checks against the true mean Dice: Spearman rho, all methods pooled "
+              "(negative: the check rises as quality falls)")
+        print(corr[corr["method"] == "all"].sort_values("spearman_rho").round(3)
+              .to_string(index=False))
+        from harmonstats.figures.qc import plot_qc_mosaic
+
+        a.out.mkdir(parents=True, exist_ok=True)
+        for name, table in qc.items():
+            write_table(table, a.out / f"{name}.tsv", QC_TABLE_COLUMNS[name])
+        for name in models:
+            plot_qc_mosaic(cohort, name, qc=qc["qc"]).savefig(a.out / f"qc_mosaic_{name}.png",
+                                                              dpi=80)
+        print(f"QC tables and mosaics: {a.out}")
     if parcellation is not None:
         rd = region_dice(cohort, parcellation)
         per_region = rd.groupby("region")["dice"].mean().reindex(

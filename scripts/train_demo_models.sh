@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Train the built-in demo's seven models (models/demo/*.yaml) and export each to models/demo/<name>.pt
+# Train the built-in demo's eight models (models/demo/*.yaml) and export each to models/demo/<name>.pt
 # (float16 segmenter weights + metadata; about 3 MB each).
 #
-#   bash scripts/train_demo_models.sh                   # all seven, CPU here (about 2.5 h on 2 cores)
+#   bash scripts/train_demo_models.sh                   # all eight, CPU here (about 3 h on 2 cores)
 #   MODELS="baseline_aug parcellation" bash scripts/train_demo_models.sh
 #   DEVICE=cuda bash scripts/train_demo_models.sh       # on a GPU
 #
@@ -17,7 +17,7 @@ if [ ! -f "$DATA/participants.tsv" ]; then
   "$PY" -m harmonstats synth --out "$DATA" --n-source 48 --n-target 48 --shape 64 --spacing 0.5 \
     --seed 1 --jobs 2
 fi
-for m in ${MODELS:-baseline_aug baseline image_aug image latent_aug latent parcellation}; do
+for m in ${MODELS:-baseline_aug baseline image_aug image latent_aug latent randomised parcellation}; do
   echo "== $m"
   "$PY" -m harmonstats train "models/demo/$m.yaml" --data "$DATA" --out "runs/demo/$m" \
     --device "${DEVICE:-auto}" --no-progress

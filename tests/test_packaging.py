@@ -15,17 +15,24 @@ from pathlib import Path
 import pytest
 
 import harmonstats
-from harmonstats.pipeline.segment import DEMO_MODEL_NAMES, demo_models, demo_models_folder
+from harmonstats.pipeline.segment import (
+    DEMO_MODEL_NAMES,
+    PAPER_MODEL_NAMES,
+    demo_models,
+    demo_models_folder,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECKPOINTS = [*DEMO_MODEL_NAMES, "parcellation"]
+# every checkpoint of the source tree: the paper's six at least, and the parcellation net
+CHECKPOINTS = sorted(p.stem for p in (ROOT / "models" / "demo").glob("*.pt"))
 
 
 def test_demo_checkpoints_are_found_inside_the_package() -> None:
     folder = demo_models_folder()
     assert folder == Path(harmonstats.__file__).parent / "demo_models"
     found, parcellation = demo_models()
-    assert sorted(found) == sorted(DEMO_MODEL_NAMES) and parcellation is not None
+    assert set(PAPER_MODEL_NAMES) <= set(found) <= set(DEMO_MODEL_NAMES)
+    assert sorted([*found, "parcellation"]) == CHECKPOINTS and parcellation is not None
     assert all(p.parent == folder for p in found.values())
     # in a source checkout the folder is the repository's models/demo
     assert folder.resolve() == (ROOT / "models" / "demo").resolve()

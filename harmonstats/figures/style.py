@@ -41,6 +41,7 @@ METHOD_COLORS: dict[str, str] = {
     "latent_aug": "#238b45",
     "image": "#fdae6b",
     "image_aug": "#d94801",
+    "randomised": "#ce1256",
     "combat": "#807dba",
 }
 

@@ -26,8 +26,8 @@ from harmonstats.io import atomic_path, write_json
 from harmonstats.labels import REGIONS, TISSUES
 from harmonstats.layout.names import REGIONS_DESC
 
-__all__ = ["BIDS_VERSION", "generated_by", "write_dataset_description", "write_dseg_tables",
-           "write_sidecar"]
+__all__ = ["BIDS_VERSION", "generated_by", "sidecar_path", "write_dataset_description",
+           "write_dseg_tables", "write_sidecar"]
 
 #: BIDS version the datasets written follow.
 BIDS_VERSION = "1.9.0"
@@ -104,13 +104,17 @@ def write_dseg_tables(folder: str | os.PathLike[str], *, tissues: Mapping[int, s
     return out
 
 
+def sidecar_path(image: str | os.PathLike[str]) -> Path:
+    """The JSON sidecar of a NIfTI file: ``x.nii.gz`` (or ``x.nii``) -> ``x.json``."""
+    p = Path(image)
+    stem = p.name.removesuffix(".gz").removesuffix(".nii")
+    return p.with_name(stem + ".json")
+
+
 def write_sidecar(image: str | os.PathLike[str], **fields: Any) -> Path:
     """Write the JSON sidecar of a NIfTI file (``x.nii.gz`` -> ``x.json``), atomically.
 
     Fields with value None are left out. Typical fields: ``Sources`` (BIDS URIs of the inputs),
     ``Description``, ``Manual``.
     """
-    p = Path(image)
-    stem = p.name.removesuffix(".gz").removesuffix(".nii")
-    return write_json({k: v for k, v in fields.items() if v is not None},
-                      p.with_name(stem + ".json"))
+    return write_json({k: v for k, v in fields.items() if v is not None}, sidecar_path(image))

@@ -43,15 +43,20 @@ from harmonstats.layout.derivatives import (
     write_dseg_tables,
     write_sidecar,
 )
+from harmonstats.measures.qc import ENTROPY_KEY
 from harmonstats.models.checkpoint import ModelMetadata, check_compatible, load_checkpoint
 from harmonstats.models.config import load_config
 from harmonstats.models.data import image_of, prepare_subject
-from harmonstats.models.inference import predict_labels, predict_probabilities, resolve_precision
+from harmonstats.models.inference import (
+    normalised_entropy,
+    predict_probabilities,
+    resolve_precision,
+)
 from harmonstats.models.networks import build_segmenter
 from harmonstats.models.unet import UNet3D
 
 __all__ = ["LoadedModel", "load_segmenter", "parcellate", "parcellate_cohort",
-           "segment_cohort", "segment_image", "segment_images"]
+           "segment_cohort", "segment_image", "segment_images", "segment_with_entropy"]
 
 _MODELS_RECORD = ".harmonstats-models.json"
 
@@ -134,21 +139,36 @@ def _save_like(data: np.ndarray, reference: nib.Nifti1Image, path: Path) -> None
 
 
 def segment_image(model: LoadedModel, image: str | os.PathLike[str], *, overlap: float = 0.5,
-                  device: str | torch.device = "cpu", precision: str = "auto") -> np.ndarray:
+                  device: str | torch.device = "cpu", precision: str = "auto",
+                  window: int | None = None) -> np.ndarray:
     """Tissue map (uint8, the input's grid) of one T2w image, prepared exactly as in training.
 
-    ``precision`` is that of :func:`harmonstats.models.inference.predict_probabilities`.
+    ``precision`` and ``window`` (default: the model's training crop) are those of
+    :func:`harmonstats.models.inference.predict_probabilities`.
     """
+    return segment_with_entropy(model, image, overlap=overlap, device=device,
+                                precision=precision, window=window)[0]
+
+
+def segment_with_entropy(model: LoadedModel, image: str | os.PathLike[str], *,
+                         overlap: float = 0.5, device: str | torch.device = "cpu",
+                         precision: str = "auto",
+                         window: int | None = None) -> tuple[np.ndarray, float]:
+    """:func:`segment_image` and the network's mean normalised voxel entropy over the brain
+    (the voxels it labels as tissue; :func:`~harmonstats.models.inference.normalised_entropy`)."""
     subject = prepare_subject(tio.Subject(image=tio.ScalarImage(image)), model.spacing)
     model.network.to(device)
-    labels = predict_labels(model.network, image_of(subject, "image").data, roi=model.roi,
-                            overlap=overlap, device=device, precision=precision)
-    return _to_input_grid(labels, subject, Path(image))
+    probs = predict_probabilities(model.network, image_of(subject, "image").data,
+                                  roi=window or model.roi, overlap=overlap, device=device,
+                                  precision=precision)
+    labels = probs.argmax(0)
+    entropy = normalised_entropy(probs, labels > 0)
+    return _to_input_grid(labels, subject, Path(image)), entropy
 
 
 def parcellate(model: LoadedModel, tissue_map: str | os.PathLike[str], *, gm_label: int = 2,
                overlap: float = 0.5, device: str | torch.device = "cpu",
-               precision: str = "auto") -> np.ndarray:
+               precision: str = "auto", window: int | None = None) -> np.ndarray:
     """Split the cortical GM of any tissue map (reference or predicted) into the 11 regions.
 
     Every GM voxel gets its most probable region (background excluded); other voxels get 0.
@@ -161,7 +181,7 @@ def parcellate(model: LoadedModel, tissue_map: str | os.PathLike[str], *, gm_lab
         7-tissue label map (NIfTI).
     gm_label : int
         Label of cortical GM in the map.
-    overlap, device, precision
+    overlap, device, precision, window
         As for :func:`segment_image`.
     """
     check_compatible(model.metadata, label_scheme="regions11", where=str(model.source))
@@ -172,8 +192,8 @@ def parcellate(model: LoadedModel, tissue_map: str | os.PathLike[str], *, gm_lab
         tio.Subject(image=mask))
     binary = (image_of(subject, "image").data > 0.5).float()
     model.network.to(device)
-    probs = predict_probabilities(model.network, binary, roi=model.roi, overlap=overlap,
-                                  device=device, precision=precision)
+    probs = predict_probabilities(model.network, binary, roi=window or model.roi,
+                                  overlap=overlap, device=device, precision=precision)
     regions = probs[1:].argmax(0) + 1
     out = _to_input_grid(regions, subject, Path(tissue_map))
     return np.where(gm, out, 0).astype(np.uint8)
@@ -205,6 +225,7 @@ def segment_cohort(
     overlap: float = 0.5,
     device: str = "cpu",
     precision: str = "auto",
+    window: int | None = None,
     progress: bool = True,
     overwrite: bool = False,
 ) -> list[Path]:
@@ -224,6 +245,8 @@ def segment_cohort(
         Parcellation run folder or checkpoint, applied to each predicted cortical GM.
     overlap : float
         Sliding-window overlap.
+    window : int, optional
+        Sliding-window edge in voxels (default: the model's training crop).
     precision : str
         ``auto`` (bfloat16 on CUDA, float32 on CPU), ``fp32`` or ``bf16``.
     device : str
@@ -238,7 +261,7 @@ def segment_cohort(
     """
     images, root = _images(data)
     return segment_images(model, images, out, method=method, parcellation=parcellation,
-                          overlap=overlap, device=device, precision=precision,
+                          overlap=overlap, device=device, precision=precision, window=window,
                           progress=progress, overwrite=overwrite, source_root=root)
 
 
@@ -263,7 +286,8 @@ def _describe_dataset(folder: Path, name: str, record: Mapping[str, Any], seg: L
     write_dataset_description(
         folder, name=f"{name}: tissue segmentations (and cortical parcellations)",
         generated=[generated_by(description=f"harmonstats segment, method {name}: {models}; "
-                                f"overlap {record['overlap']}, precision {record['precision']}")],
+                                f"window {record['window']}, overlap {record['overlap']}, "
+                                f"precision {record['precision']}")],
         links=links)
     write_dseg_tables(folder, tissues=TISSUES, regions=REGIONS)
 
@@ -278,6 +302,7 @@ def segment_images(
     overlap: float = 0.5,
     device: str = "cpu",
     precision: str = "auto",
+    window: int | None = None,
     progress: bool = True,
     overwrite: bool = False,
     source_root: str | os.PathLike[str] | None = None,
@@ -286,9 +311,10 @@ def segment_images(
 
     Outputs go to the derivatives dataset ``out/derivatives/<method>/`` as in
     :func:`segment_cohort`. A record beside them (``.harmonstats-models.json``) holds the
-    SHA-256 of the checkpoints that made them, the overlap and the precision: scans already done
-    with the same are skipped, outputs of another checkpoint or setting are redone. Each map is
-    written atomically, so an interrupted run resumes.
+    SHA-256 of the checkpoints that made them, the window, the overlap and the precision: scans
+    already done with the same are skipped, outputs of another checkpoint or setting are redone.
+    Each map is written atomically after its sidecar (which holds the network's mean normalised
+    entropy, read by :mod:`harmonstats.measures.qc`), so an interrupted run resumes.
 
     Parameters
     ----------
@@ -320,9 +346,10 @@ def segment_images(
     record = {"segmenter": file_sha256(seg.source),
               "parcellation": (file_sha256(parc.source) if parc is not None
                                else previous.get("parcellation")),
-              "overlap": overlap, "precision": resolve_precision(precision, device)}
+              "overlap": overlap, "precision": resolve_precision(precision, device),
+              "window": window or seg.roi}
     redo = any(previous.get(k, record[k]) != record[k]
-               for k in ("segmenter", "overlap", "precision"))
+               for k in ("segmenter", "overlap", "precision", "window"))
     redo_regions = redo or (previous.get("parcellation", record["parcellation"])
                             != record["parcellation"])
     # Outputs of other checkpoints go before the new record is written, so that a run killed
@@ -341,15 +368,15 @@ def segment_images(
         ref = load_nifti(image, what=f"{scan} T2w image")
         # A map is written after its sidecar: a map present is a scan finished.
         if overwrite or not dseg.is_file():
-            labels = segment_image(seg, image, overlap=overlap, device=device,
-                                   precision=precision)
+            labels, entropy = segment_with_entropy(seg, image, overlap=overlap, device=device,
+                                                   precision=precision, window=window)
             write_sidecar(dseg, Sources=_source_uri(image, root),
                           Description=f"7 tissue classes predicted by {seg.source.name}",
-                          Manual=False)
+                          Manual=False, **{ENTROPY_KEY: entropy})
             _save_like(labels, ref, dseg)
         if parc is not None and (overwrite or not regions.is_file()):
             parcels = parcellate(parc, dseg, overlap=overlap, device=device,
-                                 precision=precision)
+                                 precision=precision, window=window)
             write_sidecar(regions, Sources=_source_uri(dseg, folder, ""),
                           Description=f"11 cortical regions of the predicted cortical GM, by "
                                       f"{parc.source.name}", Manual=False)
@@ -367,6 +394,7 @@ def parcellate_cohort(
     overlap: float = 0.5,
     device: str = "cpu",
     precision: str = "auto",
+    window: int | None = None,
     progress: bool = True,
     overwrite: bool = False,
 ) -> list[Path]:
@@ -400,7 +428,7 @@ def parcellate_cohort(
         if overwrite or not regions.is_file():
             ref = load_nifti(tissue, what=f"{scan} tissue map")
             parcels = parcellate(parc, tissue, overlap=overlap, device=device,
-                                 precision=precision)
+                                 precision=precision, window=window)
             write_sidecar(regions, Sources=_source_uri(tissue, Path(data)),
                           Description=f"11 cortical regions by {parc.source.name}",
                           Manual=False)

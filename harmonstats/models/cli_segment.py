@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--parcellation", default=None,
                         help="parcellation run folder or checkpoint to split the predicted cGM")
     parser.add_argument("--overlap", type=float, default=0.5, help="sliding-window overlap")
+    parser.add_argument("--window", type=int, default=None,
+                        help="sliding-window edge in voxels (default: the model's training "
+                        "crop); a window as large as the image segments it in one pass")
     parser.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda")
     parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"),
                         help="network arithmetic: auto is bf16 on CUDA, fp32 on CPU; bf16 on a "
@@ -43,13 +46,13 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("a parcellation model needs --method (whose tissue maps to split)")
         done = parcellate_cohort(args.model, args.data, args.out, method=args.method,
                                  overlap=args.overlap, device=device,
-                                 precision=args.precision, progress=not args.no_progress,
-                                 overwrite=args.overwrite)
+                                 precision=args.precision, window=args.window,
+                                 progress=not args.no_progress, overwrite=args.overwrite)
         print(f"{len(done)} subjects parcellated")
         return 0
     done = segment_cohort(args.model, args.data, args.out, method=args.method,
                           parcellation=args.parcellation, overlap=args.overlap,
-                          device=device, precision=args.precision,
+                          device=device, precision=args.precision, window=args.window,
                           progress=not args.no_progress, overwrite=args.overwrite)
     print(f"{len(done)} subjects segmented")
     return 0

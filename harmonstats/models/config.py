@@ -20,16 +20,20 @@ from harmonstats.io import read_yaml
 from harmonstats.layout.names import method_name
 
 __all__ = [
+    "AdversaryConfig",
     "AugmentConfig",
+    "ComputeConfig",
     "DataConfig",
     "DiscriminatorConfig",
     "NetworkConfig",
     "OptimConfig",
+    "RandomiseConfig",
+    "SyntheticConfig",
     "TrainConfig",
     "load_config",
 ]
 
-Method = Literal["baseline", "latent", "image", "parcellation"]
+Method = Literal["baseline", "latent", "image", "parcellation", "randomised"]
 
 
 class _Strict(BaseModel):
@@ -44,6 +48,34 @@ class NetworkConfig(_Strict):
     upsample: Literal["transposed", "trilinear"] = "transposed"
     half_first: bool = False
     negative_slope: float = Field(default=0.2, ge=0.0)
+    encoder_units: tuple[int, ...] | None = Field(
+        default=None, description="convolution units per encoder level, shallowest first, the "
+                                  "last the centre; 2 each when unset (authors: 2, 1, 1, 1, 2)")
+    decoder_units: tuple[int, ...] | None = Field(
+        default=None, description="convolution units per decoder level, shallowest first; 2 "
+                                  "each when unset (authors: 2, 1, 1, 1)")
+
+    @model_validator(mode="after")
+    def _check_units(self) -> NetworkConfig:
+        n = len(self.channels)
+        for key, units, want in (("encoder_units", self.encoder_units, n),
+                                 ("decoder_units", self.decoder_units, n - 1)):
+            if units is not None and (len(units) != want or min(units) < 1):
+                raise ValueError(f"network.{key} {list(units)}: need {want} values >= 1, one "
+                                 f"per level of channels {list(self.channels)}")
+        return self
+
+
+class ComputeConfig(_Strict):
+    """How the arithmetic runs (speed, not results: see ``benchmarks/models.py``)."""
+
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        default="auto", description="bf16 = mixed precision; auto: bf16 on CUDA and on a CPU "
+                                    "with native bfloat16 (AVX512-BF16, AMX), else fp32")
+    channels_last: bool = Field(default=False, description="channels-last 3D memory layout")
+    optimizer: Literal["fused", "foreach", "loop"] = Field(
+        default="fused", description="Adam's update kernel (same numbers up to rounding)")
+    compile: bool = Field(default=False, description="torch.compile the networks")
 
 
 class DiscriminatorConfig(_Strict):
@@ -56,6 +88,44 @@ class DiscriminatorConfig(_Strict):
     strides: tuple[int, ...] | None = None
     lr: float = Field(default=2e-3, gt=0.0)
     betas: tuple[float, float] = (0.5, 0.999)
+    norm: Literal["instance", "none"] = Field(
+        default="instance", description="normalisation after each convolution but the first "
+                                        "(pix2pix: instance); none leaves D every feature "
+                                        "map's level (use with adversary.spectral_norm)")
+
+
+class AdversaryConfig(_Strict):
+    """What keeps a discriminator from winning outright (``benchmarks/image_adversary.py``).
+
+    With the defaults the discriminator is trained as in the paper. ``real_label``,
+    ``instance_noise``, ``seg_through_generator`` and ``normalise_generated`` apply to the image
+    model; ``spectral_norm`` and ``d_every`` to both adaptation models.
+    """
+
+    real_label: float = Field(
+        default=1.0, gt=0.0, le=1.0,
+        description="LSGAN target of real images in D's loss (one-sided label smoothing: 0.9)")
+    instance_noise: float = Field(
+        default=0.0, ge=0.0, description="SD of Gaussian noise added to every image D sees (real "
+                                         "and generated, in [-1, 1] units), decaying linearly "
+                                         "to 0 over instance_noise_epochs")
+    instance_noise_epochs: int | None = Field(
+        default=None, ge=1, description="epochs of instance-noise decay; the whole run if unset")
+    spectral_norm: bool = Field(
+        default=False, description="spectral normalisation of D's convolutions (Miyato 2018)")
+    d_every: int = Field(default=1, ge=1, description="update D on every n-th step only")
+    seg_through_generator: bool = Field(
+        default=True,
+        description="image model: the segmentation loss on generated images also trains the "
+                    "generator (the paper); false: the generator learns from D and NCC only, "
+                    "so it cannot make images easier to segment instead of target-like")
+    normalise_generated: bool = Field(
+        default=False,
+        description="image model: the generated image goes through the normalisation of every "
+                    "input image (z-scored within the input's brain, rescaled to [-1, 1], the "
+                    "background at -1), so that it cannot differ from a real one by a global "
+                    "scale (which the NCC term ignores) or by a background tanh never quite "
+                    "reaches")
 
 
 class AugmentConfig(_Strict):
@@ -75,6 +145,55 @@ class AugmentConfig(_Strict):
     )
 
 
+class RandomiseConfig(_Strict):
+    """The ``randomised`` method: how each training image is drawn from its label map.
+
+    Ranges of uniform draws; see :mod:`harmonstats.models.randomise`.
+    """
+
+    mean_range: tuple[float, float] = Field(
+        default=(0.05, 1.0), description="mean intensity of each tissue, drawn independently")
+    std_range: tuple[float, float] = Field(
+        default=(0.0, 0.1), description="within-tissue SD, drawn per tissue")
+    max_inplane_mm: float = Field(
+        default=1.2, gt=0.0, description="slab thickness of every axis drawn up to this (mm)")
+    max_slice_mm: float = Field(
+        default=3.0, gt=0.0, description="one axis' slab thickness drawn up to this (mm)")
+    thick_slice_p: float = Field(default=0.7, ge=0.0, le=1.0,
+                                 description="probability of a thick-slice axis")
+    min_step_fraction: float = Field(
+        default=0.5, gt=0.0, le=1.0,
+        description="slab spacing / thickness drawn from [this, 1] (below 1: overlapping slabs)")
+    bias_coefficients: float = Field(default=0.5, ge=0.0, description="TorchIO bias field")
+    bias_p: float = Field(default=0.8, ge=0.0, le=1.0)
+    log_gamma: float = Field(default=0.3, ge=0.0, description="gamma = exp(U(-g, g))")
+    max_noise: float = Field(default=0.05, ge=0.0,
+                             description="noise SD drawn from [0, this] (tissue means in [0, 1])")
+    motion_p: float = Field(default=0.2, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> RandomiseConfig:
+        for key in ("mean_range", "std_range"):
+            lo, hi = getattr(self, key)
+            if not 0.0 <= lo <= hi:
+                raise ValueError(f"randomise.{key} {[lo, hi]}: need 0 <= low <= high")
+        return self
+
+
+class SyntheticConfig(_Strict):
+    """Training subjects drawn from the synthetic generator as training goes.
+
+    Instead of the study's training subjects, each refresh draws ``subjects`` new source
+    subjects (and as many target subjects for the adaptation methods) with
+    :func:`harmonstats.synth.synthesize_subject`; validation stays on the study's files.
+    """
+
+    subjects: int = Field(ge=1, description="subjects per cohort in each draw")
+    refresh_epochs: int = Field(default=1, ge=1, description="a new draw every this many epochs")
+    shape: int = Field(default=64, ge=32, description="grid edge of the drawn subjects, voxels")
+    seed: int = Field(default=0, ge=0, description="seed of the draws (with the epoch)")
+
+
 class DataConfig(_Strict):
     """What is read from the study folder and how it is prepared."""
 
@@ -89,6 +208,8 @@ class DataConfig(_Strict):
     cache: bool = Field(default=True, description="keep prepared volumes in memory")
     source_cohort: str = "source"
     target_cohort: str = "target"
+    synthetic: SyntheticConfig | None = Field(
+        default=None, description="train on freshly drawn synthetic subjects (validation: study)")
 
 
 class OptimConfig(_Strict):
@@ -107,8 +228,9 @@ class TrainConfig(_Strict):
     """One model's training run.
 
     ``method`` picks the setup: ``baseline`` (source only, generalised Dice), ``latent``
-    (adversarial DA on decoder features), ``image`` (generator + segmenter + LSGAN discriminator)
-    or ``parcellation`` (cortical GM mask -> 11 regions).
+    (adversarial DA on decoder features), ``image`` (generator + segmenter + LSGAN discriminator),
+    ``randomised`` (source label maps only, each image rendered with random contrast,
+    resolution and artefacts) or ``parcellation`` (cortical GM mask -> 11 regions).
     """
 
     name: Annotated[str, AfterValidator(method_name)]
@@ -122,9 +244,12 @@ class TrainConfig(_Strict):
     val_subjects: int | None = Field(default=None, ge=1, description="cap on validation volumes")
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     discriminator: DiscriminatorConfig = Field(default_factory=DiscriminatorConfig)
+    adversary: AdversaryConfig = Field(default_factory=AdversaryConfig)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
+    randomise: RandomiseConfig = Field(default_factory=RandomiseConfig)
     data: DataConfig = Field(default_factory=DataConfig)
     optim: OptimConfig = Field(default_factory=OptimConfig)
+    compute: ComputeConfig = Field(default_factory=ComputeConfig)
     seg_ce_weight: float = Field(
         default=0.0, ge=0.0, description="cross-entropy added to the GDL (0: the paper's GDL)"
     )
@@ -173,6 +298,9 @@ class TrainConfig(_Strict):
                 f"data.patch_size {self.data.patch_size} is not divisible by {divisor} "
                 f"(the U-Net has {len(self.network.channels)} levels)"
             )
+        if self.data.synthetic is not None and self.data.label_desc not in ("original", "truth"):
+            raise ValueError(f"data.synthetic draws 'original' or 'truth' labels, not "
+                             f"data.label_desc {self.data.label_desc!r}")
         if self.select == "latent_rule" and self.method != "latent":
             raise InputError("select: latent_rule applies to method 'latent' only")
         return self

@@ -6,30 +6,10 @@ import torch
 from monai.inferers import sliding_window_inference
 from torch import nn
 
-from harmonstats.errors import InputError
+from harmonstats.models.compute import PRECISIONS, resolve_precision
 
-__all__ = ["PRECISIONS", "predict_labels", "predict_probabilities", "resolve_precision"]
-
-#: Arithmetic the network may run in at inference: ``auto`` is bfloat16 on CUDA, float32 on CPU.
-PRECISIONS = ("auto", "fp32", "bf16")
-
-
-def resolve_precision(precision: str, device: torch.device | str) -> str:
-    """``fp32`` or ``bf16``: what ``precision`` means on ``device``.
-
-    ``auto`` is bfloat16 on CUDA (mixed precision, as in training) and float32 elsewhere, so that
-    CPU results do not depend on whether the processor has native bfloat16 arithmetic.
-
-    Raises
-    ------
-    ValueError
-        If ``precision`` is not one of :data:`PRECISIONS`.
-    """
-    if precision not in PRECISIONS:
-        raise InputError(f"precision {precision!r}: use one of {', '.join(PRECISIONS)}")
-    if precision == "auto":
-        return "bf16" if torch.device(device).type == "cuda" else "fp32"
-    return precision
+__all__ = ["PRECISIONS", "normalised_entropy", "predict_labels", "predict_probabilities",
+           "resolve_precision"]
 
 
 def predict_probabilities(model: nn.Module, image: torch.Tensor, *, roi: int, overlap: float = 0.5,
@@ -44,7 +24,10 @@ def predict_probabilities(model: nn.Module, image: torch.Tensor, *, roi: int, ov
     image : torch.Tensor
         Prepared image ``(1, *spatial)`` (one channel, any size).
     roi : int
-        Window edge in voxels (the training crop size).
+        Window edge in voxels (e.g. the training crop). Along an axis shorter than ``roi`` the
+        window is the axis rounded up to a multiple of the network's ``divisor`` (if it has
+        one), so a window as large as the image segments it in one pass with no more padding
+        than the network needs.
     overlap : float
         Fraction of overlap between windows.
     device : torch.device or str
@@ -71,9 +54,14 @@ def predict_probabilities(model: nn.Module, image: torch.Tensor, *, roi: int, ov
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=half):
             return torch.softmax(model(window.to(dev)).float(), dim=1)
 
+    divisor = int(getattr(model, "divisor", 1))
+    if roi < 1 or roi % divisor:
+        raise ValueError(f"sliding window {roi}: must be a positive multiple of {divisor} for "
+                         "this network")
+    roi_size = tuple(min(roi, -(-n // divisor) * divisor) for n in image.shape[1:])
     with torch.no_grad():
         probs = sliding_window_inference(
-            image[None].float(), roi_size=(roi,) * 3, sw_batch_size=sw_batch_size,
+            image[None].float(), roi_size=roi_size, sw_batch_size=sw_batch_size,
             predictor=_predict, overlap=overlap, mode="gaussian", sw_device=dev,
             device=torch.device("cpu"))
     return probs[0]
@@ -84,3 +72,26 @@ def predict_labels(model: nn.Module, image: torch.Tensor, *, roi: int, overlap: 
     """Hard label map ``(*spatial)`` (int64): the arg-max of :func:`predict_probabilities`."""
     return predict_probabilities(model, image, roi=roi, overlap=overlap, device=device,
                                  precision=precision).argmax(0)
+
+
+def normalised_entropy(probs: torch.Tensor, mask: torch.Tensor | None = None) -> float:
+    """Mean voxel entropy of class probabilities, divided by its maximum ``ln(C)``.
+
+    Parameters
+    ----------
+    probs : torch.Tensor
+        ``(C, *spatial)`` probabilities (e.g. from :func:`predict_probabilities`).
+    mask : torch.Tensor, optional
+        Voxels to average over (e.g. the predicted brain); default all.
+
+    Returns
+    -------
+    float
+        In [0, 1]: 0 where the network is certain, 1 where every class is equally likely; NaN
+        for an empty mask.
+    """
+    n_classes = probs.shape[0]
+    p = probs.float().clamp_min(1e-12)
+    h = -(p * p.log()).sum(0) / float(torch.log(torch.tensor(float(n_classes))))
+    values = h[mask] if mask is not None else h.flatten()
+    return float(values.mean()) if values.numel() else float("nan")

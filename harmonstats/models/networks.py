@@ -6,14 +6,15 @@ from harmonstats.models.config import TrainConfig
 from harmonstats.models.discriminator import PatchDiscriminator3D
 from harmonstats.models.unet import UNet3D
 
-__all__ = ["build_discriminator", "build_generator", "build_segmenter"]
+__all__ = ["build_discriminator", "build_generator", "build_segmenter", "smallest_conv_input"]
 
 
 def _unet(cfg: TrainConfig, out_channels: int, final_activation: str | None = None) -> UNet3D:
     n = cfg.network
     return UNet3D(1, out_channels, n.channels, block_order=n.block_order, upsample=n.upsample,
                   half_first=n.half_first, negative_slope=n.negative_slope,
-                  final_activation=final_activation)  # type: ignore[arg-type]
+                  final_activation=final_activation,  # type: ignore[arg-type]
+                  encoder_units=n.encoder_units, decoder_units=n.decoder_units)
 
 
 def build_segmenter(cfg: TrainConfig) -> UNet3D:
@@ -26,19 +27,41 @@ def build_generator(cfg: TrainConfig) -> UNet3D:
     return _unet(cfg, 1, "tanh")
 
 
+def _discriminator_layout(cfg: TrainConfig) -> tuple[int, int, int, tuple[int, ...]]:
+    """Input channels, output channels, kernel and strides of the method's discriminator."""
+    d = cfg.discriminator
+    if cfg.method == "latent":
+        return (sum(cfg.network.channels[:-1]), 2, d.kernel_size or 3,
+                d.strides or (1,) * len(d.channels))
+    return 1, 1, d.kernel_size or 4, d.strides or (2,) * (len(d.channels) - 1) + (1,)
+
+
+def smallest_conv_input(cfg: TrainConfig) -> int:
+    """The smallest edge (voxels) of any map a convolution of the method reads at the crop size.
+
+    The U-Net's deepest level reads ``patch_size / 2^(levels - 1)``; the discriminators shrink
+    their input with every strided layer.
+    """
+    levels = len(cfg.network.channels)
+    sizes = [cfg.data.patch_size // 2 ** (levels - 1)]
+    if cfg.method in ("latent", "image"):
+        _, _, kernel, strides = _discriminator_layout(cfg)
+        n = (cfg.data.patch_size // 2 ** (levels - 2) if cfg.method == "latent"
+             else cfg.data.patch_size)
+        pad = PatchDiscriminator3D.padding(kernel)
+        for stride in (*strides, 1):
+            sizes.append(n)
+            n = (n + 2 * pad - kernel) // stride + 1
+    return min(sizes)
+
+
 def build_discriminator(cfg: TrainConfig) -> PatchDiscriminator3D:
     """PatchGAN: 1 -> 1 channel on images (image DA) or 240 -> 2 on decoder features (latent DA).
 
     The latent discriminator reads maps 1/8 of the crop size, so it defaults to kernel 3 and
     stride 1 everywhere to keep a voxel-wise output.
     """
-    d = cfg.discriminator
-    if cfg.method == "latent":
-        in_ch, out_ch = sum(cfg.network.channels[:-1]), 2
-        kernel = d.kernel_size or 3
-        strides = d.strides or (1,) * len(d.channels)
-    else:
-        in_ch, out_ch = 1, 1
-        kernel = d.kernel_size or 4
-        strides = d.strides or (2,) * (len(d.channels) - 1) + (1,)
-    return PatchDiscriminator3D(in_ch, out_ch, d.channels, kernel_size=kernel, strides=strides)
+    in_ch, out_ch, kernel, strides = _discriminator_layout(cfg)
+    return PatchDiscriminator3D(in_ch, out_ch, cfg.discriminator.channels, kernel_size=kernel,
+                                strides=strides, spectral_norm=cfg.adversary.spectral_norm,
+                                norm=cfg.discriminator.norm)

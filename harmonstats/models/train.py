@@ -12,7 +12,6 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +27,14 @@ from harmonstats.io import atomic_path, write_table
 from harmonstats.labels import REGIONS, TISSUES
 from harmonstats.models.augment import build_augmentation, sample_seed
 from harmonstats.models.checkpoint import check_compatible, load_checkpoint, save_checkpoint
-from harmonstats.models.config import TrainConfig, load_config
+from harmonstats.models.config import NetworkConfig, TrainConfig, load_config
 from harmonstats.models.data import NORMALISATION, VolumeDataset, find_volumes
 from harmonstats.models.inference import predict_labels
 from harmonstats.models.losses import dice_per_class
 from harmonstats.models.methods import Method, build_method
+from harmonstats.models.monitor import ValidationCrops, discriminator_accuracy, translation_ks
+from harmonstats.models.randomise import build_randomisation
+from harmonstats.models.synthetic import SyntheticDataset
 
 __all__ = ["METRICS_COLUMNS", "checkpoint_metadata", "init_modules", "resolve_device", "train"]
 
@@ -43,6 +45,18 @@ METRICS_COLUMNS = {
     "val_dice": {"Description": "Mean Dice over foreground classes, source validation volumes",
                  "Units": "1"},
     "domain_accuracy": "Latent model: domain classifier voxel accuracy on validation volumes",
+    "d_acc_real": {"Description": "Image model: fraction of the discriminator's patches that "
+                                  "call the target validation crops real", "Units": "1"},
+    "d_acc_fake": {"Description": "Image model: fraction of the discriminator's patches that "
+                                  "call the generated source validation crops generated",
+                   "Units": "1"},
+    "ks_gm": "Image model: Kolmogorov-Smirnov distance of generated source cortical GM "
+             "intensities (validation crops) to the target's",
+    "ks_csf": "Image model: the same for CSF",
+    "ks_gm_source": "Image model: KS distance of the untranslated source cortical GM "
+                    "intensities to the target's (reference)",
+    "ks_csf_source": "Image model: the same for CSF",
+    "instance_noise": "Image model: SD of the noise added to the discriminator's inputs",
     "selected": "1 if this epoch's weights are best.pt",
     "seconds": {"Description": "Wall time of the epoch", "Units": "s"},
 }
@@ -148,31 +162,43 @@ def _train(cfg: TrainConfig, data: Path, out: Path, dev: torch.device, resume: b
     src, tgt = cfg.data.source_cohort, cfg.data.target_cohort
     train_src, val_src = _split(volumes, src, "train"), _split(volumes, src, "val")
     train_tgt, val_tgt = _split(volumes, tgt, "train"), _split(volumes, tgt, "val")
-    if not train_src or not val_src:
+    synthetic = cfg.data.synthetic
+    if not val_src or not (train_src or synthetic):
         raise InputError(f"{data}: need source-cohort ({src!r}) subjects in splits 'train' and "
                          f"'val'; found {len(train_src)} and {len(val_src)}")
     task = "parcellation" if cfg.method == "parcellation" else "tissue"
-    aug = build_augmentation(cfg.augment)
+    aug = (build_randomisation(cfg.randomise, cfg.augment, cfg.data.spacing)
+           if cfg.method == "randomised" else build_augmentation(cfg.augment))
     kw: dict[str, Any] = {"spacing": cfg.data.spacing, "label_scheme": cfg.data.label_scheme,
                           "cache": cfg.data.cache}
-    ds_src = VolumeDataset(train_src, task=task, patch_size=cfg.data.patch_size, augment=aug,
-                           seed=cfg.seed, **kw)
+    ds_src = (VolumeDataset(train_src, task=task, patch_size=cfg.data.patch_size, augment=aug,
+                            seed=cfg.seed, **kw) if synthetic is None else
+              SyntheticDataset(synthetic, cohort="source", task=task, spacing=cfg.data.spacing,
+                               label_desc=cfg.data.label_desc, patch_size=cfg.data.patch_size,
+                               augment=aug, seed=cfg.seed))
     ds_val = VolumeDataset(val_src[: cfg.val_subjects], task=task, patch_size=None, **kw)
     torch.manual_seed(cfg.seed)
     method = build_method(cfg, dev)
     ds_tgt: VolumeDataset | None = None
-    domain_crops: _DomainCrops | None = None
+    domain_crops: ValidationCrops | None = None
     if method.needs_target:
-        if not train_tgt:
+        if not train_tgt and synthetic is None:
             raise InputError(f"{data}: method {cfg.method!r} needs target-cohort ({tgt!r}) "
                              "training subjects; found none")
-        ds_tgt = VolumeDataset(train_tgt, task="image", patch_size=cfg.data.patch_size,
-                               augment=aug, seed=cfg.seed + 1, **kw)
-        val_tgt_crops = VolumeDataset(val_tgt[: cfg.val_subjects], task="image",
-                                   patch_size=cfg.data.patch_size, seed=cfg.seed + 2, **kw)
-        ds_val_src_crops = VolumeDataset(val_src[: cfg.val_subjects], task="image",
-                                         patch_size=cfg.data.patch_size, seed=cfg.seed + 3, **kw)
-        domain_crops = _DomainCrops(ds_val_src_crops, val_tgt_crops)
+        ds_tgt = (VolumeDataset(train_tgt, task="image", patch_size=cfg.data.patch_size,
+                                augment=aug, seed=cfg.seed + 1, **kw) if synthetic is None else
+                  SyntheticDataset(synthetic, cohort="target", task="image",
+                                   spacing=cfg.data.spacing, label_desc=cfg.data.label_desc,
+                                   patch_size=cfg.data.patch_size, augment=aug,
+                                   seed=cfg.seed + 1))
+        # labels, where the study has them, only to monitor intensities per tissue
+        val_t = val_tgt[: cfg.val_subjects]
+        labelled = bool(val_t) and all(v.labels is not None for v in val_t)
+        domain_crops = ValidationCrops(
+            VolumeDataset(val_src[: cfg.val_subjects], task=task,
+                          patch_size=cfg.data.patch_size, seed=cfg.seed + 3, **kw),
+            VolumeDataset(val_t, task="tissue" if labelled else "image",
+                          patch_size=cfg.data.patch_size, seed=cfg.seed + 2, **kw))
     metadata = checkpoint_metadata(cfg)
     if cfg.init_from is not None:
         init_modules(method.modules, cfg.init_from, metadata)
@@ -189,6 +215,7 @@ def _train(cfg: TrainConfig, data: Path, out: Path, dev: torch.device, resume: b
         method.load_state_dicts(ckpt["optimizers"])
         start, best = int(ckpt["state"]["epoch"]) + 1, float(ckpt["state"]["best"])
         history = list(ckpt["state"]["history"])
+    method.prepare()
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
         with atomic_path(out / "config.yaml") as tmp:
@@ -275,7 +302,10 @@ def init_modules(modules: dict[str, torch.nn.Module], source: str | os.PathLike[
         raise InputError(f"{where}: no segmenter weights")
     config = ckpt["metadata"].get("config", {})
     have, want = config.get("network"), metadata["config"]["network"]
-    if have is not None and have != want:
+    # through the config model, so that a checkpoint written before an option existed compares
+    # by the option's default
+    if have is not None and NetworkConfig.model_validate(have) != NetworkConfig.model_validate(
+            want):
         raise InputError(f"{where}: network {have} differs from this config's {want}")
     names = ["segmenter"]
     if ckpt["metadata"].get("method") == metadata["method"]:
@@ -304,19 +334,6 @@ def _check_replicas(method: Method) -> None:
             raise RuntimeError(f"data-parallel replicas of the {name} diverged")
 
 
-class _DomainCrops:
-    """Fixed validation crops of both domains for the latent model's domain accuracy."""
-
-    def __init__(self, source: VolumeDataset, target: VolumeDataset) -> None:
-        self.source = source
-        self.target = target
-
-    def crops(self) -> Iterator[tuple[torch.Tensor, int]]:
-        for domain, ds in enumerate((self.source, self.target)):
-            for i in range(len(ds)):
-                yield ds[i]["image"][None], domain
-
-
 def _order(n: int, needed: int, seed: int, epoch: int) -> np.ndarray:
     rng = np.random.default_rng(sample_seed(seed, epoch, 0))
     reps = math.ceil(needed / n)
@@ -324,7 +341,7 @@ def _order(n: int, needed: int, seed: int, epoch: int) -> np.ndarray:
 
 
 def _validate_and_save(cfg: TrainConfig, method: Method, ds_val: VolumeDataset,
-                       domain_crops: _DomainCrops | None, out: Path, metadata: dict[str, Any],
+                       domain_crops: ValidationCrops | None, out: Path, metadata: dict[str, Any],
                        row: dict[str, Any], best: float, history: list[dict[str, Any]],
                        epoch: int, t0: float) -> float:
     method.eval()
@@ -333,13 +350,18 @@ def _validate_and_save(cfg: TrainConfig, method: Method, ds_val: VolumeDataset,
     for i in range(len(ds_val)):
         item = ds_val[i]
         pred = predict_labels(seg, item["image"], roi=cfg.data.patch_size,
-                              overlap=cfg.sw_overlap, device=method.device)
+                              overlap=cfg.sw_overlap, device=method.device,
+                              precision=method.precision)
         per_class = dice_per_class(pred, item["label"], cfg.out_channels)[1:]
         dices.append(float(np.nanmean(per_class.numpy())))
     row["val_dice"] = float(np.mean(dices))
     row["domain_accuracy"] = float("nan")
     if cfg.method == "latent" and domain_crops is not None:
-        row["domain_accuracy"] = method.domain_accuracy(domain_crops.crops())
+        row["domain_accuracy"] = method.domain_accuracy(domain_crops.images())
+    if cfg.method == "image" and domain_crops is not None:
+        row.update(discriminator_accuracy(method.translate, method.discriminate, domain_crops,
+                                          real_label=cfg.adversary.real_label))
+        row.update(translation_ks(method.translate, domain_crops))
     eligible = cfg.select != "latent_rule" or row["domain_accuracy"] < cfg.max_domain_accuracy
     improved = eligible and row["val_dice"] > best
     if improved:
@@ -355,8 +377,8 @@ def _validate_and_save(cfg: TrainConfig, method: Method, ds_val: VolumeDataset,
     table = pd.DataFrame(history)
     columns: dict[str, Any] = {c: METRICS_COLUMNS.get(c, f"Mean training {c} over the epoch")
                                for c in table.columns}
-    write_table(table, out / "metrics.tsv", columns, metadata={"method": cfg.method,
-                                                               "name": cfg.name})
+    write_table(table, out / "metrics.tsv", columns,
+                metadata={"method": cfg.method, "name": cfg.name, "precision": method.precision})
     # last.pt is written last: a run killed before it redoes this epoch, and rewrites best.pt
     # and metrics.tsv as they were.
     save_checkpoint(out / "last.pt", models=models, metadata=metadata,

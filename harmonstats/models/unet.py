@@ -4,12 +4,14 @@ Five levels (16-32-64-128-256 channels), two 3x3x3 convolutions per level with i
 normalisation and LeakyReLU, 2x2x2 average pooling after the first level and max pooling after
 the others, and a decoder that up-samples with 3x3x3 transposed convolutions (Grigorescu et al.
 2021, section 2.3). The authors' public code differs in block order (conv -> LeakyReLU -> norm),
-halves the first convolution's channels and up-samples trilinearly; both are options here, the
-paper's choices are the defaults. No MONAI U-Net has this pooling pattern, hence this module.
+halves the first convolution's channels, up-samples trilinearly and has a single convolution
+unit at most levels (:data:`AUTHORS_UNET`); all are options here, the paper's choices are the
+defaults. No MONAI U-Net has this pooling pattern, hence this module.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Literal
 
@@ -17,10 +19,22 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["UNet3D"]
+__all__ = ["AUTHORS_UNET", "UNet3D"]
 
 BlockOrder = Literal["conv_norm_act", "conv_act_norm"]
 Upsample = Literal["transposed", "trilinear"]
+
+#: The authors' public U-Net (``UNetModel`` in their ``src/networks.py``): conv -> LeakyReLU(0.2)
+#: -> instance norm, half-width first convolution, trilinear up-sampling, and a single
+#: convolution unit at encoder levels 2-4 and the first three (deepest) decoder levels; 4.72 M
+#: parameters at 16-256 channels against the paper-default 6.47 M.
+AUTHORS_UNET: dict[str, object] = {
+    "block_order": "conv_act_norm",
+    "upsample": "trilinear",
+    "half_first": True,
+    "encoder_units": (2, 1, 1, 1, 2),
+    "decoder_units": (2, 1, 1, 1),
+}
 
 
 def _conv_unit(c_in: int, c_out: int, order: BlockOrder, slope: float) -> nn.Sequential:
@@ -32,10 +46,24 @@ def _conv_unit(c_in: int, c_out: int, order: BlockOrder, slope: float) -> nn.Seq
     return nn.Sequential(conv, act, norm)
 
 
-def _block(c_in: int, c_mid: int, c_out: int, order: BlockOrder, slope: float) -> nn.Sequential:
-    return nn.Sequential(
-        _conv_unit(c_in, c_mid, order, slope), _conv_unit(c_mid, c_out, order, slope)
-    )
+def _block(c_in: int, c_mid: int, c_out: int, units: int, order: BlockOrder,
+           slope: float) -> nn.Sequential:
+    """``units`` convolution units, ``c_in -> c_mid -> c_out -> ... -> c_out``; one unit maps
+    ``c_in -> c_out``."""
+    if units == 1:
+        return nn.Sequential(_conv_unit(c_in, c_out, order, slope))
+    widths = [c_in, c_mid] + [c_out] * (units - 1)
+    return nn.Sequential(*(_conv_unit(a, b, order, slope)
+                           for a, b in itertools.pairwise(widths)))
+
+
+def _units(units: Sequence[int] | None, n: int, name: str) -> tuple[int, ...]:
+    if units is None:
+        return (2,) * n
+    out = tuple(int(u) for u in units)
+    if len(out) != n or any(u < 1 for u in out):
+        raise ValueError(f"UNet3D {name} needs {n} values >= 1 (one per level), got {out}")
+    return out
 
 
 class UNet3D(nn.Module):
@@ -60,6 +88,11 @@ class UNet3D(nn.Module):
         Authors' variant: the first convolution of the first block has half its output channels.
     negative_slope : float
         LeakyReLU slope (the paper does not give it; the authors' code uses 0.2).
+    encoder_units, decoder_units : sequence of int, optional
+        Convolution units per encoder level (``len(channels)`` values, shallowest first, the
+        last one the centre) and per decoder level (``len(channels) - 1`` values, shallowest
+        first); two everywhere by default (the paper). The authors' code has
+        ``(2, 1, 1, 1, 2)`` and ``(2, 1, 1, 1)`` (:data:`AUTHORS_UNET`).
     final_activation : {None, "tanh"}
         ``"tanh"`` for the generator; segmenters return logits.
 
@@ -85,6 +118,8 @@ class UNet3D(nn.Module):
         half_first: bool = False,
         negative_slope: float = 0.2,
         final_activation: Literal["tanh"] | None = None,
+        encoder_units: Sequence[int] | None = None,
+        decoder_units: Sequence[int] | None = None,
     ) -> None:
         super().__init__()
         channels = tuple(int(c) for c in channels)
@@ -101,6 +136,8 @@ class UNet3D(nn.Module):
             raise ValueError(f"unknown upsample {upsample!r}")
         if final_activation not in (None, "tanh"):
             raise ValueError(f"unknown final_activation {final_activation!r}")
+        enc_units = _units(encoder_units, len(channels), "encoder_units")
+        dec_units = _units(decoder_units, len(channels) - 1, "decoder_units")
         self.channels = channels
         self.upsample_mode = upsample
         self.final_activation = final_activation
@@ -109,7 +146,8 @@ class UNet3D(nn.Module):
         c_prev = in_channels
         for level, c in enumerate(channels):
             mid = first_mid if level == 0 else c
-            self.encoders.append(_block(c_prev, mid, c, block_order, negative_slope))
+            self.encoders.append(_block(c_prev, mid, c, enc_units[level], block_order,
+                                        negative_slope))
             c_prev = c
         self.pools = nn.ModuleList(
             [nn.AvgPool3d(2) if lv == 0 else nn.MaxPool3d(2) for lv in range(len(channels) - 1)]
@@ -125,7 +163,8 @@ class UNet3D(nn.Module):
             else:
                 self.ups.append(nn.Identity())
                 c_up = c_deep
-            self.decoders.append(_block(c_up + c, c, c, block_order, negative_slope))
+            self.decoders.append(_block(c_up + c, c, c, dec_units[level], block_order,
+                                        negative_slope))
         self.head = nn.Conv3d(channels[0], out_channels, kernel_size=1)
 
     @property

@@ -24,6 +24,7 @@ from harmonstats.analysis.battery import run_battery
 from harmonstats.analysis.config import BatteryConfig
 from harmonstats.cohort import Cohort
 from harmonstats.errors import InputError
+from harmonstats.measures.qc import qc_tables
 from harmonstats.pipeline.segment import SegmentPlan, model_summaries, run_segmentation
 from harmonstats.report.assemble import assemble_report
 from harmonstats.report.figureplan import draw_figures
@@ -186,6 +187,7 @@ def run_report(
         results = run_battery(measures, cohort.participants, run.battery)
         status = results.get("status", pd.DataFrame())
         st["note"] = f"{int((status['status'] == 'done').sum())} of {len(status)} analyses done"
+        results = {**results, **qc_tables(cohort, measures, reference_cohort=run.battery.reference)}
     with progress.stage("figures") as st:
         figures, notes = draw_figures(measures, cohort, results, run.battery)
         st["note"] = f"{sum(len(f) for f in figures.values())} figures"

@@ -18,11 +18,16 @@ from pathlib import Path
 from harmonstats.cohort import Cohort
 from harmonstats.layout import Scan
 
-__all__ = ["DEMO_MODEL_NAMES", "SegmentPlan", "demo_models",
+__all__ = ["DEMO_MODEL_NAMES", "PAPER_MODEL_NAMES", "SegmentPlan", "demo_models",
            "demo_models_folder", "model_summaries", "run_segmentation"]
 
-#: The six domain-adaptation models of the paper, in the order the report lists them.
-DEMO_MODEL_NAMES = ("baseline", "baseline_aug", "latent", "latent_aug", "image", "image_aug")
+#: The six domain-adaptation models of the paper, in the order the report lists them; the
+#: package ships a demo checkpoint of each.
+PAPER_MODEL_NAMES = ("baseline", "baseline_aug", "latent", "latent_aug", "image", "image_aug")
+
+#: Every demo segmenter the report uses when its checkpoint is shipped: the paper's six and
+#: the domain-randomised one (``models/demo/randomised.yaml``).
+DEMO_MODEL_NAMES = (*PAPER_MODEL_NAMES, "randomised")
 
 
 @dataclass
@@ -85,7 +90,7 @@ def demo_models_folder() -> Path:
 
 def demo_models(folder: str | os.PathLike[str] | None = None
                 ) -> tuple[dict[str, Path], Path | None]:
-    """The demo checkpoints present: ``{name: path}`` of the six models, and the parcellation.
+    """The demo checkpoints present: ``{name: path}`` of the segmenters, and the parcellation.
 
     Parameters
     ----------

@@ -19,6 +19,7 @@ from harmonstats.analysis.battery import TABLE_COLUMNS
 from harmonstats.analysis.config import BatteryConfig
 from harmonstats.cohort import Cohort
 from harmonstats.labels import get_scheme
+from harmonstats.measures.qc import QC_COLUMNS, QC_TABLE_COLUMNS
 from harmonstats.report.content import Report, TableItem
 from harmonstats.report.methods import methods_text
 from harmonstats.report.provenance import (
@@ -90,7 +91,8 @@ def assemble_report(
     """
     reference = study.battery.reference
     items = verdicts(results)
-    sections = build_sections(results, TABLE_COLUMNS, figures, notes, study.skipped)
+    sections = build_sections(results, {**TABLE_COLUMNS, **QC_TABLE_COLUMNS}, figures, notes,
+                              study.skipped)
     ran = [str(r) for r in results["status"].query("status == 'done'")["analysis"]]
     software = software_versions()
     counts = cohort.participants["cohort"].value_counts(sort=False)
@@ -122,6 +124,9 @@ def assemble_report(
     }
     status = results.get("status")
     data_tables = [TableItem(name="measures", table=measures, caption="Long measures table.")]
+    if "qc" in results:
+        data_tables.append(TableItem(name="qc", table=results["qc"], columns=QC_COLUMNS,
+                                     caption="Segmentation QC checks, every scan and method."))
     if status is not None:
         data_tables.append(TableItem(name="status", table=status, caption="Analyses run.",
                                      columns=dict(TABLE_COLUMNS.get("status", {}))))

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from harmonstats import figures as hf
 from harmonstats.analysis.config import BatteryConfig
 from harmonstats.cohort import Cohort
+from harmonstats.figures.qc import plot_qc_mosaic
 from harmonstats.io import load_nifti
 from harmonstats.labels import get_scheme
 from harmonstats.report.content import FigureItem
@@ -88,6 +89,8 @@ def draw_figures(
     effects = _table(results, "cohort_effect")
     matched = _table(results, "matched")
     after = config.after or ""
+    models = [m for m in cohort.methods if m not in ("original", "truth")]
+    qc_method = after if after in cohort.methods else (models or cohort.methods)[0]
     plan: list[tuple[str, str, str, Callable[[], Figure]]] = [
         ("cohorts", "ages", "GA at birth and PMA at scan per cohort.",
          lambda: hf.plot_age_distribution(participants)),
@@ -100,6 +103,9 @@ def draw_figures(
         ("segmentation", "dice", "Dice per tissue and method against the ground truth.",
          lambda: hf.plot_dice(measures, tests=_table(results, "segmentation"),
                               comparator=config.comparator)),
+        ("segmentation", "qc_mosaic", f"One axial slice per subject of the {qc_method} maps, by "
+         "cohort; maps with QC flags framed in red.",
+         lambda: plot_qc_mosaic(cohort, qc_method, qc=_needed(results, "qc"))),
         ("volumes", "volumes", "Tissue volumes per method and cohort, matched subsets; cohort "
          "effects marked (FDR-corrected).",
          lambda: hf.plot_volumes(measures, effects=effects, subjects=matched)),

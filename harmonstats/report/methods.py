@@ -154,7 +154,7 @@ def methods_text(
         Parameters of the synthetic study, when the data were generated.
     models : mapping, optional
         Method -> one-line description of the trained model that produced its label maps
-        (:func:`harmonstats.report.segment.model_summaries`).
+        (:func:`harmonstats.pipeline.segment.model_summaries`).
 
     Returns
     -------

@@ -47,7 +47,13 @@ SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("segmentation", "Segmentation quality", (
         ("segmentation", "Dice per tissue against the ground truth; paired tests against the "
          "comparator."),
-    ), "Overlap of each method's tissue labels with the ground truth."),
+        ("qc_summary", "Segmentation QC without ground truth: maps flagged per method and "
+         "cohort (connected components, islands, volume off the PMA curve, network entropy; "
+         "every check in tables/qc.tsv)."),
+        ("qc_dice", "How each QC check tracks the true quality: Spearman correlation with the "
+         "map's mean Dice."),
+    ), "Overlap of each method's tissue labels with the ground truth, and per-subject quality "
+       "checks that need none."),
     SectionSpec("volumes", "Tissue volumes", _EFFECT_TABLES,
                 "Differences in tissue volumes between cohorts, per method.", "volume"),
     SectionSpec("thickness", "Cortical thickness, global and regional", _EFFECT_TABLES,

@@ -15,13 +15,20 @@ from torch import nn
 
 from harmonstats import cli
 from harmonstats.io import save_nifti, write_table
+from harmonstats.measures.qc import ENTROPY_KEY
 from harmonstats.models.apply import LoadedModel, load_segmenter, segment_cohort, segment_image
 from harmonstats.models.checkpoint import save_checkpoint
 from harmonstats.models.config import load_config
 from harmonstats.models.data import normalise_intensity
-from harmonstats.models.inference import predict_labels, predict_probabilities, resolve_precision
+from harmonstats.models.inference import (
+    normalised_entropy,
+    predict_labels,
+    predict_probabilities,
+    resolve_precision,
+)
 from harmonstats.models.networks import build_segmenter
 from harmonstats.models.train import checkpoint_metadata
+from harmonstats.models.unet import UNet3D
 
 SMALL = {"network": {"channels": [4, 8, 16, 32, 64]}, "data": {"patch_size": 32}}
 # Flipped first axis, permuted second/third axes and an offset: not the canonical orientation.
@@ -170,7 +177,10 @@ def test_segment_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert code == 0
     maps = sorted((tmp_path / "o" / "derivatives" / "baseline").glob("sub-*/anat/*"))
     assert len([m for m in maps if m.name.endswith("_dseg.nii.gz")]) == 8
-    assert len([m for m in maps if m.name.endswith("_dseg.json")]) == 8  # a sidecar each
+    sidecars = [m for m in maps if m.name.endswith("_dseg.json")]  # a sidecar each
+    assert len(sidecars) == 8
+    # with the network's entropy, for QC
+    assert all(0.0 <= json.loads(p.read_text())[ENTROPY_KEY] <= 1.0 for p in sidecars)
     parc = _checkpoint(tmp_path, "parcellation")
     args = ["segment", str(parc), "--data", str(model_study), "--out", str(tmp_path / "o"),
             "--no-progress"]
@@ -194,3 +204,31 @@ def test_load_segmenter_from_run_folder(tmp_path: Path) -> None:
     assert load_segmenter(tmp_path).name == "baseline"
     with pytest.raises(FileNotFoundError):
         load_segmenter(tmp_path / "nothing")
+
+
+def test_window_larger_than_the_image_is_one_pass() -> None:
+    torch.manual_seed(0)
+    net = UNet3D(1, 3, (4, 8, 16)).eval()  # divisor 4
+    image = torch.randn(1, 20, 24, 28)
+    whole = predict_probabilities(net, image, roi=64, overlap=0.0)  # capped to 20 x 24 x 28
+    with torch.no_grad():
+        direct = torch.softmax(net(image[None]), dim=1)[0]
+    torch.testing.assert_close(whole, direct, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="multiple of 4"):
+        predict_probabilities(net, image, roi=30)
+
+
+@pytest.mark.parametrize(("probs", "expected"), [
+    (torch.full((4, 2, 2, 2), 0.25), 1.0),                       # every class equally likely
+    (torch.nn.functional.one_hot(torch.zeros(2, 2, 2, dtype=torch.long), 4).movedim(-1, 0)
+     .float(), 0.0),                                              # certain
+    (torch.tensor([0.5, 0.5, 0.0, 0.0]).view(4, 1, 1, 1), 0.5),  # ln 2 / ln 4
+])
+def test_normalised_entropy(probs: torch.Tensor, expected: float) -> None:
+    assert normalised_entropy(probs) == pytest.approx(expected, abs=1e-6)
+
+
+def test_normalised_entropy_within_a_mask() -> None:
+    probs = torch.stack([torch.tensor([1.0, 0.5]), torch.tensor([0.0, 0.5])]).view(2, 2, 1, 1)
+    assert normalised_entropy(probs, torch.tensor([False, True]).view(2, 1, 1)) == 1.0
+    assert np.isnan(normalised_entropy(probs, torch.zeros(2, 1, 1, dtype=torch.bool)))

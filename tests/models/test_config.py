@@ -16,7 +16,7 @@ MODELS = Path(__file__).resolve().parents[2] / "models"
     [("baseline", "baseline", False), ("baseline_aug", "baseline", True),
      ("latent", "latent", False), ("latent_aug", "latent", True),
      ("image", "image", False), ("image_aug", "image", True),
-     ("parcellation", "parcellation", True)],
+     ("parcellation", "parcellation", True), ("randomised", "randomised", True)],
 )
 def test_shipped_configs_load(name: str, method: str, augment: bool) -> None:
     cfg = load_config(MODELS / f"{name}.yaml")
@@ -56,3 +56,11 @@ def test_config_file_errors(tmp_path: Path) -> None:
     bad.write_text("- a list\n")
     with pytest.raises(ValueError, match="expected a mapping"):
         load_config(bad)
+
+
+@pytest.mark.parametrize("path", sorted((MODELS / "demo").glob("*.yaml")), ids=lambda p: p.stem)
+def test_demo_configs_load(path: Path) -> None:
+    cfg = load_config(path)
+    assert cfg.name == path.stem
+    if cfg.init_from is not None:  # relative to the repository root, where the script runs
+        assert (MODELS.parent / cfg.init_from).is_file()

@@ -9,8 +9,8 @@ import torch
 
 from harmonstats.models.config import load_config
 from harmonstats.models.discriminator import PatchDiscriminator3D, latent_features
-from harmonstats.models.networks import build_discriminator
-from harmonstats.models.unet import UNet3D
+from harmonstats.models.networks import build_discriminator, smallest_conv_input
+from harmonstats.models.unet import AUTHORS_UNET, UNet3D
 
 CH = (16, 32, 64, 128, 256)
 
@@ -30,13 +30,23 @@ def paper_unet_count(c_in: int, c_out: int) -> int:
     return n + conv(CH[0], c_out, 1)
 
 
-def authors_unet_count(c_in: int, c_out: int) -> int:
+def trilinear_two_units_count(c_in: int, c_out: int) -> int:
     n = conv(c_in, CH[0] // 2, 3) + conv(CH[0] // 2, CH[0], 3)
     for a, b in itertools.pairwise(CH):
         n += conv(a, b, 3) + conv(b, b, 3)
     for a, b in itertools.pairwise(CH):
         n += conv(a + b, a, 3) + conv(a, a, 3)
     return n + conv(CH[0], c_out, 1)
+
+
+def authors_unet_count(c_in: int, c_out: int) -> int:
+    """The authors' UNetModel, layer by layer: two units at level 1, the centre and the last
+    decoder level, one elsewhere."""
+    enc = conv(c_in, 8, 3) + conv(8, 16, 3) + conv(16, 32, 3) + conv(32, 64, 3) + conv(64, 128, 3)
+    centre = conv(128, 256, 3) + conv(256, 256, 3)
+    dec = (conv(256 + 128, 128, 3) + conv(128 + 64, 64, 3) + conv(64 + 32, 32, 3)
+           + conv(32 + 16, 16, 3) + conv(16, 16, 3))
+    return enc + centre + dec + conv(16, c_out, 1)
 
 
 def count(module: torch.nn.Module) -> int:
@@ -51,15 +61,55 @@ def count(module: torch.nn.Module) -> int:
          paper_unet_count(1, 1)),
         ({"in_channels": 1, "out_channels": 12}, paper_unet_count(1, 12)),
         ({"in_channels": 1, "out_channels": 7, "upsample": "trilinear", "half_first": True,
-          "block_order": "conv_act_norm"}, authors_unet_count(1, 7)),
+          "block_order": "conv_act_norm"}, trilinear_two_units_count(1, 7)),
+        ({"in_channels": 1, "out_channels": 7, **AUTHORS_UNET}, authors_unet_count(1, 7)),
     ],
 )
 def test_unet_parameter_count(kwargs: dict, expected: int) -> None:
     assert count(UNet3D(**kwargs)) == expected
 
 
+def test_authors_unet_is_their_size() -> None:
+    # the issue's figure for their code at 16-256 channels: 4.72 M
+    assert round(count(UNet3D(1, 7, **AUTHORS_UNET)) / 1e6, 2) == 4.72
+    assert authors_unet_count(1, 7) == 4_718_791
+
+
+@pytest.mark.parametrize(
+    ("network", "message"),
+    [({"encoder_units": [2, 1, 1, 1]}, "encoder_units .* need 5 values"),
+     ({"decoder_units": [2, 1, 1, 0]}, "decoder_units .* need 4 values >= 1")],
+)
+def test_unit_counts_are_checked(network: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        load_config({"name": "x", "method": "baseline", "network": network})
+    with pytest.raises(ValueError, match="units"):
+        UNet3D(**{k: tuple(v) for k, v in network.items()})
+
+
+@pytest.mark.parametrize(
+    ("method", "patch", "channels", "expected"),
+    [
+        ("baseline", 128, [16, 32, 64, 128, 256], 8),
+        ("baseline", 32, [16, 32, 64, 128, 256], 2),
+        ("baseline", 32, [4, 8, 16, 32], 4),
+        # U-Net 64 -> 4; latent D reads 64 / 8 = 8 at stride 1 throughout
+        ("latent", 64, [16, 32, 64, 128, 256], 4),
+        # image D, kernel 4 pad 1: 64 -> 32 -> 16 -> 8 (stride 2) -> 7 (stride 1); reads 64..7
+        ("image", 64, [4, 8, 16, 32], 7),
+        # 32 -> 16 -> 8 -> 4 -> 3: the last convolution reads 3
+        ("image", 32, [4, 8, 16, 32], 3),
+    ],
+)
+def test_smallest_conv_input(method: str, patch: int, channels: list[int],
+                             expected: int) -> None:
+    cfg = load_config({"name": "x", "method": method, "data": {"patch_size": patch},
+                       "network": {"channels": channels}})
+    assert smallest_conv_input(cfg) == expected
+
+
 @pytest.mark.parametrize("variant", [{}, {"upsample": "trilinear", "half_first": True,
-                                          "block_order": "conv_act_norm"}])
+                                          "block_order": "conv_act_norm"}, AUTHORS_UNET])
 def test_unet_shapes_and_features(variant: dict) -> None:
     torch.manual_seed(0)
     net = UNet3D(1, 7, **variant)

@@ -43,7 +43,9 @@ def read_metrics(run: Path) -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("method", "extra_columns"),
     [("baseline", []), ("latent", ["loss_adv", "loss_disc", "alpha"]),
-     ("image", ["loss_adv", "loss_ncc", "loss_disc"]), ("parcellation", [])],
+     ("image", ["loss_adv", "loss_ncc", "loss_disc", "d_acc_real", "d_acc_fake", "ks_gm",
+                "ks_csf", "ks_gm_source", "ks_csf_source"]), ("parcellation", []),
+     ("randomised", [])],
 )
 def test_method_trains_and_loss_decreases(model_study: Path, tmp_path: Path, method: str,
                                           extra_columns: list[str]) -> None:
@@ -59,6 +61,9 @@ def test_method_trains_and_loss_decreases(model_study: Path, tmp_path: Path, met
     assert ckpt["metadata"]["out_channels"] == (12 if method == "parcellation" else 7)
     if method == "latent":
         assert metrics["domain_accuracy"].between(0, 1).all()
+    for column in ("d_acc_real", "d_acc_fake", "ks_gm", "ks_csf"):
+        if column in extra_columns:  # the tiny study's target subjects have labels
+            assert metrics[column].between(0, 1).all(), column
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:
