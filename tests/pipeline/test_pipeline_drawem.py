@@ -71,8 +71,8 @@ def test_drawem_study_yaml_runs_end_to_end(tmp_path: Path) -> None:
 
     # The Draw-EM maps, read through the schemes, measure what the 7/11-label study measures.
     measured = read_table(out / "tables" / "measures.tsv")
-    reference = measure_study(synthetic, methods=["original"], progress=False,
-                              cache_dir=tmp_path / "cache")
+    reference = measure_study(synthetic, methods=["original"], thickness="laplace",
+                              progress=False, cache_dir=tmp_path / "cache")
     reference = reference[~reference["measure"].str.startswith("dice_")]
     key = ["participant_id", "measure"]
     both = measured.merge(reference, on=key, suffixes=("_drawem", "_ours"))
