@@ -25,6 +25,7 @@ Usage::
     nice -n 10 python benchmarks/thickness.py                          # everything (hours: DiReCT)
     python benchmarks/thickness.py --parts cases,scale --no-direct
     python benchmarks/thickness.py --parts brains --study DIR --n-real 0   # an existing study
+    python benchmarks/thickness.py --parts brains,scale --n-brains 0 --real-study DIR
 
 Per-brain rows are written to ``benchmarks/results/thickness_brains.tsv``.
 """
@@ -194,7 +195,7 @@ def _print_table(df: pd.DataFrame, voxels: list[dict], methods: list[str]) -> No
 
 
 def run_brains(study: Path | None, n_fov: int, n_real: int, seed: int, direct: bool,
-               direct_crop: int) -> dict[str, np.ndarray]:
+               direct_crop: int, real_study: Path | None = None) -> dict[str, np.ndarray]:
     """Measure the brains (module notes); return the label map of the first brain of each kind
     (for the ``scale`` part)."""
     from harmonstats.synth import synthesize_study
@@ -205,10 +206,13 @@ def run_brains(study: Path | None, n_fov: int, n_real: int, seed: int, direct: b
         if study is not None:
             studies.append(("given", study, read_table(study / "truth.tsv")["participant_id"]
                             .tolist()[:n_fov]))
-        else:
+        if real_study is not None:
+            studies.append(("real size", real_study,
+                            read_table(real_study / "truth.tsv")["participant_id"].tolist()))
+        if study is None:
             for kind, n, kwargs in (("fov 64^3", n_fov, {"shape": 64}),
                                     ("real size", n_real, {"shape": REAL_SHAPE, "size": "real"})):
-                if n <= 0:
+                if n <= 0 or (kind == "real size" and real_study is not None):
                     continue
                 half = (n + 1) // 2
                 root = Path(tmp) / kind.replace(" ", "_").replace("^", "")
@@ -333,6 +337,8 @@ def main() -> None:
     p.add_argument("--n-real", type=int, default=2, help="real-size brains (256x256x200)")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthesized studies")
     p.add_argument("--no-direct", action="store_true", help="skip DiReCT everywhere")
+    p.add_argument("--real-study", type=Path, default=None,
+                   help="an existing study of real-size brains (used instead of --n-real new ones)")
     p.add_argument("--direct-crop", type=int, default=96,
                    help="side (voxels) of the crop DiReCT measures on real-size brains")
     p.add_argument("--no-laplace-scale", action="store_true",
@@ -347,7 +353,8 @@ def main() -> None:
         run_cases(direct)
     brains = None
     if "brains" in parts:
-        brains = run_brains(a.study, a.n_brains, a.n_real, a.seed, direct, a.direct_crop)
+        brains = run_brains(a.study, a.n_brains, a.n_real, a.seed, direct, a.direct_crop,
+                            a.real_study)
     if "scale" in parts:
         run_scale(a.seed, not a.no_laplace_scale, brains)
 
