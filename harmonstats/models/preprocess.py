@@ -23,6 +23,7 @@ from tqdm import tqdm
 from harmonstats.errors import InputError
 from harmonstats.io import load_nifti, save_nifti, write_json
 from harmonstats.layout import DERIVATIVES, find_images, raw_path
+from harmonstats.layout.derivatives import sidecar_path
 from harmonstats.models.data import NORMALISATION, image_of
 
 __all__ = ["preprocess_study", "preprocess_subject", "stratified_split"]
@@ -174,7 +175,7 @@ def preprocess_subject(
                    image_of(subject, f"label{i}").affine, target)
     write_json({"Sources": [str(image)], "OriginalShape": list(original.shape),
                 "OriginalZooms": [float(z) for z in original.header.get_zooms()[:3]],
-                "Preprocessing": steps}, out_dir / image.name.replace(".nii.gz", ".json"))
+                "Preprocessing": steps}, sidecar_path(out_img))
     return out_img
 
 
