@@ -76,21 +76,10 @@ def _run_local(todo: list[SubjectTask], jobs: int) -> Iterator[tuple[int, Any]]:
 
 
 def _run_dask(todo: list[SubjectTask], scheduler: Any) -> Iterator[tuple[int, Any]]:
-    from distributed import Client, as_completed
+    from harmonstats.cluster import connect, map_unordered
 
-    own = isinstance(scheduler, str)
-    client = Client(scheduler) if own else scheduler
-    if not isinstance(client, Client):
-        raise TypeError(f"scheduler must be an address string or a distributed.Client, got "
-                        f"{type(scheduler).__name__}")
-    try:
-        futures = client.map(measure_subject, todo, pure=False)
-        index = {f.key: i for i, f in enumerate(futures)}
-        for future in as_completed(futures):
-            yield index[future.key], future.result()
-    finally:
-        if own:
-            client.close()
+    with connect(scheduler) as client:
+        yield from map_unordered(client, measure_subject, todo)
 
 
 def measure_cohort(
