@@ -228,12 +228,16 @@ class SegmentationConfig(_Strict):
         ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
     precision : str
         Network arithmetic: ``auto`` (bfloat16 on CUDA, float32 on CPU), ``fp32`` or ``bf16``.
+    scheduler : str, optional
+        Dask scheduler address (``tcp://host:port``): each scan is a task on that cluster, each
+        worker on its own device (see :func:`harmonstats.models.apply.segment_images`).
     """
 
     out: str = "."
     parcellation: str | None = None
     device: str = "auto"
     precision: Literal["auto", "fp32", "bf16"] = "auto"
+    scheduler: str | None = None
 
 
 class MeasuresConfig(_Strict):

@@ -50,13 +50,14 @@ from harmonstats.models.data import image_of, prepare_subject
 from harmonstats.models.inference import (
     normalised_entropy,
     predict_probabilities,
-    resolve_precision,
 )
 from harmonstats.models.networks import build_segmenter
+from harmonstats.models.scan_tasks import Checkpoint, ScanResult, ScanRunner, ScanTask
 from harmonstats.models.unet import UNet3D
 
 __all__ = ["LoadedModel", "load_segmenter", "parcellate", "parcellate_cohort",
-           "segment_cohort", "segment_image", "segment_images", "segment_with_entropy"]
+           "parcellate_labels", "segment_cohort", "segment_image", "segment_images",
+           "segment_with_entropy"]
 
 _MODELS_RECORD = ".harmonstats-models.json"
 
@@ -125,10 +126,14 @@ def load_segmenter(
     return LoadedModel(net, meta, p)
 
 
-def _to_input_grid(labels: torch.Tensor, prepared: tio.Subject, reference: Path) -> np.ndarray:
+def _to_input_grid(labels: torch.Tensor, prepared: tio.Subject,
+                   reference: Path | tuple[tuple[int, ...], np.ndarray]) -> np.ndarray:
+    """Labels of the prepared grid back on the grid of ``reference`` (a file or
+    ``(shape, affine)``), nearest neighbour."""
     affine = image_of(prepared, "image").affine
     pred = tio.LabelMap(tensor=labels[None].to(torch.int16), affine=affine)
-    back = tio.Resample(str(reference))(tio.Subject(label=pred))
+    target = str(reference) if isinstance(reference, Path) else reference
+    back = tio.Resample(target)(tio.Subject(label=pred))
     return image_of(back, "label").data[0].numpy().astype(np.uint8)
 
 
@@ -184,10 +189,28 @@ def parcellate(model: LoadedModel, tissue_map: str | os.PathLike[str], *, gm_lab
     overlap, device, precision, window
         As for :func:`segment_image`.
     """
-    check_compatible(model.metadata, label_scheme="regions11", where=str(model.source))
     ref = load_nifti(tissue_map, what="tissue map to parcellate")
-    gm = np.asarray(ref.dataobj) == gm_label
-    mask = tio.ScalarImage(tensor=torch.from_numpy(gm.astype(np.float32))[None], affine=ref.affine)
+    return parcellate_labels(model, np.asarray(ref.dataobj), ref.affine, gm_label=gm_label,
+                             overlap=overlap, device=device, precision=precision,
+                             window=window)
+
+
+def parcellate_labels(model: LoadedModel, tissue: np.ndarray, affine: np.ndarray, *,
+                      gm_label: int = 2, overlap: float = 0.5,
+                      device: str | torch.device = "cpu", precision: str = "auto",
+                      window: int | None = None) -> np.ndarray:
+    """:func:`parcellate` of a tissue map held in memory (e.g. just predicted).
+
+    Parameters
+    ----------
+    tissue : numpy.ndarray
+        3D 7-tissue label map.
+    affine : numpy.ndarray
+        Its voxel-to-world matrix (4 x 4, mm); the regions come back on the same grid.
+    """
+    check_compatible(model.metadata, label_scheme="regions11", where=str(model.source))
+    gm = np.asarray(tissue) == gm_label
+    mask = tio.ScalarImage(tensor=torch.from_numpy(gm.astype(np.float32))[None], affine=affine)
     subject = tio.Compose([tio.ToCanonical(), tio.Resample(model.spacing)])(
         tio.Subject(image=mask))
     binary = (image_of(subject, "image").data > 0.5).float()
@@ -195,7 +218,7 @@ def parcellate(model: LoadedModel, tissue_map: str | os.PathLike[str], *, gm_lab
     probs = predict_probabilities(model.network, binary, roi=window or model.roi,
                                   overlap=overlap, device=device, precision=precision)
     regions = probs[1:].argmax(0) + 1
-    out = _to_input_grid(regions, subject, Path(tissue_map))
+    out = _to_input_grid(regions, subject, (gm.shape, np.asarray(affine)))
     return np.where(gm, out, 0).astype(np.uint8)
 
 
@@ -228,6 +251,7 @@ def segment_cohort(
     window: int | None = None,
     progress: bool = True,
     overwrite: bool = False,
+    scheduler: Any = None,
 ) -> list[Path]:
     """Segment every T2w image of a cohort and write one tissue (and region) map per scan.
 
@@ -250,9 +274,13 @@ def segment_cohort(
     precision : str
         ``auto`` (bfloat16 on CUDA, float32 on CPU), ``fp32`` or ``bf16``.
     device : str
-        ``cpu``, ``cuda``...
+        ``auto`` (CUDA when present), ``cpu``, ``cuda``...; with a ``scheduler``, resolved by
+        each worker for itself.
     overwrite : bool
         Redo scans whose outputs exist (default: skip them).
+    scheduler : str or distributed.Client, optional
+        Dask scheduler address (``tcp://host:port``) or client: each scan is a task on that
+        cluster (see :func:`segment_images`).
 
     Returns
     -------
@@ -262,7 +290,8 @@ def segment_cohort(
     images, root = _images(data)
     return segment_images(model, images, out, method=method, parcellation=parcellation,
                           overlap=overlap, device=device, precision=precision, window=window,
-                          progress=progress, overwrite=overwrite, source_root=root)
+                          progress=progress, overwrite=overwrite, source_root=root,
+                          scheduler=scheduler)
 
 
 def _source_uri(path: Path, root: Path | None, dataset: str = "raw") -> list[str] | None:
@@ -306,6 +335,7 @@ def segment_images(
     progress: bool = True,
     overwrite: bool = False,
     source_root: str | os.PathLike[str] | None = None,
+    scheduler: Any = None,
 ) -> list[Path]:
     """Segment (and parcellate) the T2w images of a cohort given as ``{scan: path}``.
 
@@ -316,12 +346,20 @@ def segment_images(
     Each map is written atomically after its sidecar (which holds the network's mean normalised
     entropy, read by :mod:`harmonstats.measures.qc`), so an interrupted run resumes.
 
+    With a ``scheduler``, each scan still to do is one task on the Dask cluster
+    (:mod:`harmonstats.models.scan_tasks`): a worker loads each network once and keeps it,
+    reads the images and checkpoints by path (the workers must see the same files) and sends
+    the maps back; this process writes them as they arrive, exactly as a local run does.
+
     Parameters
     ----------
     images : mapping
         Scan (or scan key such as ``sub-a1_ses-2``) -> T2w image.
     source_root : path-like, optional
         The raw dataset the images belong to: sidecars then name them as ``bids:raw:`` URIs.
+    scheduler : str or distributed.Client, optional
+        Dask scheduler address or client. ``device`` is then resolved by each worker and
+        ``precision="auto"`` is bfloat16 only when every worker runs on CUDA.
 
     Returns
     -------
@@ -343,46 +381,65 @@ def segment_images(
         previous = None
     if not isinstance(previous, dict):  # unreadable: outputs of unknown checkpoints, redone
         previous = {"segmenter": "", "parcellation": ""}
-    record = {"segmenter": file_sha256(seg.source),
-              "parcellation": (file_sha256(parc.source) if parc is not None
-                               else previous.get("parcellation")),
-              "overlap": overlap, "precision": resolve_precision(precision, device),
-              "window": window or seg.roi}
-    redo = any(previous.get(k, record[k]) != record[k]
-               for k in ("segmenter", "overlap", "precision", "window"))
-    redo_regions = redo or (previous.get("parcellation", record["parcellation"])
-                            != record["parcellation"])
-    # Outputs of other checkpoints go before the new record is written, so that a run killed
-    # midway never leaves stale maps that look finished.
-    for stale in sorted(folder.rglob("sub-*_dseg.nii.gz")) if redo or redo_regions else []:
-        if redo or f"_desc-{REGIONS_DESC}_" in stale.name:
-            stale.unlink()
-    folder.mkdir(parents=True, exist_ok=True)
-    write_json(record, record_path)
-    root = Path(source_root) if source_root is not None else None
-    _describe_dataset(folder, name, record, seg, parc, root)
-    written = []
-    for scan, image in tqdm(scans.items(), desc=f"segment {name}", disable=not progress):
-        dseg = base / derivative_path(name, scan)
+    seg_ckpt = Checkpoint(seg.source, file_sha256(seg.source))
+    parc_ckpt = Checkpoint(parc.source, file_sha256(parc.source)) if parc is not None else None
+    with ScanRunner(scheduler, device, precision) as runner:
+        record = {"segmenter": seg_ckpt.sha256,
+                  "parcellation": (parc_ckpt.sha256 if parc_ckpt is not None
+                                   else previous.get("parcellation")),
+                  "overlap": overlap, "precision": runner.precision,
+                  "window": window or seg.roi}
+        redo = any(previous.get(k, record[k]) != record[k]
+                   for k in ("segmenter", "overlap", "precision", "window"))
+        redo_regions = redo or (previous.get("parcellation", record["parcellation"])
+                                != record["parcellation"])
+        # Outputs of other checkpoints go before the new record is written, so that a run
+        # killed midway never leaves stale maps that look finished.
+        for stale in sorted(folder.rglob("sub-*_dseg.nii.gz")) if redo or redo_regions else []:
+            if redo or f"_desc-{REGIONS_DESC}_" in stale.name:
+                stale.unlink()
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json(record, record_path)
+        root = Path(source_root) if source_root is not None else None
+        _describe_dataset(folder, name, record, seg, parc, root)
+        tasks = []
+        for scan, image in scans.items():
+            dseg = base / derivative_path(name, scan)
+            tissues = overwrite or not dseg.is_file()  # a map present is a scan finished
+            regions = parc_ckpt is not None and (
+                overwrite or not (base / derivative_path(name, scan, desc=REGIONS_DESC)).is_file())
+            if tissues or regions:
+                tasks.append(ScanTask(
+                    scan=scan.key, image=image, segmenter=seg_ckpt if tissues else None,
+                    parcellation=parc_ckpt if regions else None,
+                    tissue_map=None if tissues else dseg, overlap=overlap, window=window,
+                    device=runner.device, precision=runner.precision))
+        with tqdm(total=len(scans), initial=len(scans) - len(tasks), desc=f"segment {name}",
+                  disable=not progress) as bar:
+            for i, result in runner.run(tasks, seg, parc):
+                _write_scan(tasks[i], result, base, name, seg, parc, root)
+                bar.update(1)
+    return [base / derivative_path(name, scan) for scan in scans]
+
+
+def _write_scan(task: ScanTask, result: ScanResult, base: Path, name: str, seg: LoadedModel,
+                parc: LoadedModel | None, root: Path | None) -> None:
+    """Write one scan's maps, each after its sidecar (a map present is a map finished)."""
+    scan = Scan.parse(task.scan)
+    dseg = base / derivative_path(name, scan)
+    image = Path(str(task.image))
+    ref = load_nifti(image, what=f"{scan} T2w image")
+    if result.labels is not None:
+        write_sidecar(dseg, Sources=_source_uri(image, root),
+                      Description=f"7 tissue classes predicted by {seg.source.name}",
+                      Manual=False, **{ENTROPY_KEY: result.entropy})
+        _save_like(result.labels, ref, dseg)
+    if result.regions is not None and parc is not None:
         regions = base / derivative_path(name, scan, desc=REGIONS_DESC)
-        ref = load_nifti(image, what=f"{scan} T2w image")
-        # A map is written after its sidecar: a map present is a scan finished.
-        if overwrite or not dseg.is_file():
-            labels, entropy = segment_with_entropy(seg, image, overlap=overlap, device=device,
-                                                   precision=precision, window=window)
-            write_sidecar(dseg, Sources=_source_uri(image, root),
-                          Description=f"7 tissue classes predicted by {seg.source.name}",
-                          Manual=False, **{ENTROPY_KEY: entropy})
-            _save_like(labels, ref, dseg)
-        if parc is not None and (overwrite or not regions.is_file()):
-            parcels = parcellate(parc, dseg, overlap=overlap, device=device,
-                                 precision=precision, window=window)
-            write_sidecar(regions, Sources=_source_uri(dseg, folder, ""),
-                          Description=f"11 cortical regions of the predicted cortical GM, by "
-                                      f"{parc.source.name}", Manual=False)
-            _save_like(parcels, ref, regions)
-        written.append(dseg)
-    return written
+        write_sidecar(regions, Sources=_source_uri(dseg, dataset_root(base, name), ""),
+                      Description=f"11 cortical regions of the predicted cortical GM, by "
+                                  f"{parc.source.name}", Manual=False)
+        _save_like(result.regions, ref, regions)
 
 
 def parcellate_cohort(
@@ -397,13 +454,15 @@ def parcellate_cohort(
     window: int | None = None,
     progress: bool = True,
     overwrite: bool = False,
+    scheduler: Any = None,
 ) -> list[Path]:
     """Parcellate the cortical GM of one method's tissue maps, for every scan.
 
     A scan's tissue map is the model output ``out/derivatives/<method>/<scan>_dseg.nii.gz`` if
     it exists, else the study's own map of that method as :mod:`harmonstats.layout` finds it
     in ``data`` (e.g. ``original`` or ``truth``). Region maps are written to
-    ``out/derivatives/<method>/<scan>_desc-regions_dseg.nii.gz``.
+    ``out/derivatives/<method>/<scan>_desc-regions_dseg.nii.gz``. ``scheduler`` runs each scan
+    as a task on a Dask cluster, as in :func:`segment_images`.
 
     Raises
     ------
@@ -412,33 +471,44 @@ def parcellate_cohort(
     """
     name = method_name(method)
     parc = load_segmenter(parcellation, label_scheme="regions11", in_channels=1)
+    parc_ckpt = Checkpoint(parc.source, file_sha256(parc.source))
     base = Path(out)
     table, source = read_scans(data)
     scans = scans_of(check_participants(table, source=source, required=("participant_id",)))
     given = find_study_files(data, scans).labels.get(name, {})
     folder = dataset_root(base, name)
-    written = []
-    for scan in tqdm(scans, desc=f"parcellate {name}", disable=not progress):
+    tissues = {}
+    for scan in scans:
         own = base / derivative_path(name, scan)
         tissue = own if own.is_file() else given.get(scan)
         if tissue is None or not tissue.is_file():
             raise FileNotFoundError(f"{scan}: no tissue map of method {name!r} ({own} or the "
                                     f"study's desc-{name} map in {data})")
-        regions = base / derivative_path(name, scan, desc=REGIONS_DESC)
-        if overwrite or not regions.is_file():
-            ref = load_nifti(tissue, what=f"{scan} tissue map")
-            parcels = parcellate(parc, tissue, overlap=overlap, device=device,
-                                 precision=precision, window=window)
-            write_sidecar(regions, Sources=_source_uri(tissue, Path(data)),
-                          Description=f"11 cortical regions by {parc.source.name}",
-                          Manual=False)
-            _save_like(parcels, ref, regions)
-        written.append(regions)
+        tissues[scan] = tissue
+    with ScanRunner(scheduler, device, precision) as runner:
+        tasks = [ScanTask(scan=scan.key, image=None, segmenter=None, parcellation=parc_ckpt,
+                          tissue_map=tissue, overlap=overlap, window=window,
+                          device=runner.device, precision=runner.precision)
+                 for scan, tissue in tissues.items()
+                 if overwrite or not (base / derivative_path(name, scan, desc=REGIONS_DESC))
+                 .is_file()]
+        with tqdm(total=len(scans), initial=len(scans) - len(tasks),
+                  desc=f"parcellate {name}", disable=not progress) as bar:
+            for i, result in runner.run(tasks, None, parc):
+                task, tissue = tasks[i], Path(str(tasks[i].tissue_map))
+                regions = base / derivative_path(name, Scan.parse(task.scan), desc=REGIONS_DESC)
+                ref = load_nifti(tissue, what=f"{task.scan} tissue map")
+                write_sidecar(regions, Sources=_source_uri(tissue, Path(data)),
+                              Description=f"11 cortical regions by {parc.source.name}",
+                              Manual=False)
+                if result.regions is not None:
+                    _save_like(result.regions, ref, regions)
+                bar.update(1)
     if not (folder / "dataset_description.json").is_file():
         write_dataset_description(
             folder, name=f"{name}: cortical parcellations",
             generated=[generated_by(description=f"harmonstats segment: parcellation "
-                                    f"{parc.source.name} (sha256 {file_sha256(parc.source)})")],
+                                    f"{parc.source.name} (sha256 {parc_ckpt.sha256})")],
             links={"raw": os.path.relpath(Path(data).resolve(), folder.resolve())})
         write_dseg_tables(folder, tissues=TISSUES, regions=REGIONS)
-    return written
+    return [base / derivative_path(name, scan, desc=REGIONS_DESC) for scan in scans]

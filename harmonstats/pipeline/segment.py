@@ -52,6 +52,8 @@ class SegmentPlan:
         ``auto``, ``fp32`` or ``bf16`` (see :func:`harmonstats.models.apply.segment_images`).
     source_root : path, optional
         The raw dataset of the images (named in the outputs' sidecars).
+    scheduler : str, optional
+        Dask scheduler address: segment on that cluster, one task per scan.
     """
 
     models: dict[str, Path]
@@ -62,19 +64,18 @@ class SegmentPlan:
     load_cohort: Callable[[], Cohort]
     precision: str = "auto"
     source_root: Path | None = None
+    scheduler: str | None = None
 
 
 def run_segmentation(plan: SegmentPlan, *, progress: bool = False) -> Cohort:
     """Segment every image with every model (skipping finished scans); return the cohort."""
     from harmonstats.models.apply import segment_images
-    from harmonstats.models.train import resolve_device
 
-    device = str(resolve_device(plan.device))
     for method, checkpoint in plan.models.items():
         segment_images(checkpoint, plan.images, plan.out, method=method,
-                       parcellation=plan.parcellation, device=device,
+                       parcellation=plan.parcellation, device=plan.device,
                        precision=plan.precision, progress=progress,
-                       source_root=plan.source_root)
+                       source_root=plan.source_root, scheduler=plan.scheduler)
     return plan.load_cohort()
 
 

@@ -147,7 +147,7 @@ def study_run(
     if models:
         check_images(images)
         plan = SegmentPlan(models=models, images=images, out=out, parcellation=parcellation,
-                           device=seg.device, precision=seg.precision,
+                           device=seg.device, precision=seg.precision, scheduler=seg.scheduler,
                            load_cohort=lambda: load_cohort(True), source_root=root)
     return StudyRun(
         title=config.name,
