@@ -48,6 +48,7 @@ from harmonstats.models.checkpoint import ModelMetadata, check_compatible, load_
 from harmonstats.models.config import load_config
 from harmonstats.models.data import image_of, prepare_subject
 from harmonstats.models.inference import (
+    hard_labels,
     normalised_entropy,
     predict_probabilities,
 )
@@ -166,7 +167,7 @@ def segment_with_entropy(model: LoadedModel, image: str | os.PathLike[str], *,
     probs = predict_probabilities(model.network, image_of(subject, "image").data,
                                   roi=window or model.roi, overlap=overlap, device=device,
                                   precision=precision)
-    labels = probs.argmax(0)
+    labels = hard_labels(probs)
     entropy = normalised_entropy(probs, labels > 0)
     return _to_input_grid(labels, subject, Path(image)), entropy
 
@@ -217,7 +218,7 @@ def parcellate_labels(model: LoadedModel, tissue: np.ndarray, affine: np.ndarray
     model.network.to(device)
     probs = predict_probabilities(model.network, binary, roi=window or model.roi,
                                   overlap=overlap, device=device, precision=precision)
-    regions = probs[1:].argmax(0) + 1
+    regions = hard_labels(probs[1:]) + 1
     out = _to_input_grid(regions, subject, (gm.shape, np.asarray(affine)))
     return np.where(gm, out, 0).astype(np.uint8)
 

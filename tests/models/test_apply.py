@@ -21,6 +21,7 @@ from harmonstats.models.checkpoint import save_checkpoint
 from harmonstats.models.config import load_config
 from harmonstats.models.data import normalise_intensity
 from harmonstats.models.inference import (
+    hard_labels,
     normalised_entropy,
     predict_labels,
     predict_probabilities,
@@ -232,3 +233,21 @@ def test_normalised_entropy_within_a_mask() -> None:
     probs = torch.stack([torch.tensor([1.0, 0.5]), torch.tensor([0.0, 0.5])]).view(2, 2, 1, 1)
     assert normalised_entropy(probs, torch.tensor([False, True]).view(2, 1, 1)) == 1.0
     assert np.isnan(normalised_entropy(probs, torch.zeros(2, 1, 1, dtype=torch.bool)))
+
+
+@pytest.mark.parametrize(("scores", "expected"), [
+    (torch.tensor([[0.1, 0.7], [0.6, 0.2], [0.3, 0.1]]).view(3, 2, 1, 1), [1, 0]),
+    (torch.tensor([[0.4, 0.5], [0.4, 0.5], [0.2, 0.0]]).view(3, 2, 1, 1), [0, 0]),  # ties: first
+    (torch.tensor([[0.0], [0.5], [0.5]]).view(3, 1, 1, 1), [1]),
+])
+def test_hard_labels_is_the_first_maximum(scores: torch.Tensor, expected: list[int]) -> None:
+    labels = hard_labels(scores)
+    assert labels.dtype == torch.int64 and labels.flatten().tolist() == expected
+    assert torch.equal(labels, scores.argmax(0))
+
+
+def test_hard_labels_equal_argmax_on_rounded_probabilities() -> None:
+    """bfloat16-rounded probabilities have many exact ties: the same labels as argmax."""
+    probs = torch.softmax(torch.randn(7, 12, 13, 14, generator=torch.Generator().manual_seed(0))
+                          * 3, 0).to(torch.bfloat16).float()
+    assert torch.equal(hard_labels(probs), probs.argmax(0))
