@@ -109,8 +109,16 @@ def map_unordered(client: Client, func: Callable[[Any], Any],
 
     futures = client.map(func, list(items), pure=False)
     index = {f.key: i for i, f in enumerate(futures)}
+    # Only the futures still to collect are held: a result handed over is released on the
+    # cluster (a cohort's label maps would otherwise pile up in the workers' memory).
+    pending = {f.key: f for f in futures}
+    arriving = as_completed(futures, loop=client.loop)  # not the default client's loop
+    del futures
     try:
-        for future in as_completed(futures):
-            yield index[future.key], future.result()
+        for future in arriving:
+            key = future.key
+            result = future.result()
+            del pending[key], future
+            yield index[key], result
     finally:
-        client.cancel([f for f in futures if not f.done()])
+        client.cancel(list(pending.values()))

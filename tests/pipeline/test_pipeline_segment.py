@@ -128,3 +128,21 @@ def test_a_study_of_checkpoints_only_loads_and_is_described(model_study: Path) -
     assert run.cohort is None and run.segment is not None
     assert run.describe() == "6 subjects, methods ['net']"
     assert run_segmentation(run.segment).methods == ["net"]
+
+
+def test_the_yaml_scheduler_runs_the_stage_on_a_cluster(model_study: Path) -> None:
+    from distributed import LocalCluster
+    from kill import files
+
+    run_segmentation(study_run(model_study).segment)  # type: ignore[arg-type]
+    local = files(model_study.parent / "seg")
+    shutil.rmtree(model_study.parent / "seg")
+    text = model_study.read_text()
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        model_study.write_text(text.replace("device: cpu", f"device: cpu\n  scheduler: {address}"))
+        run = study_run(model_study)
+        assert run.segment is not None and run.segment.scheduler == address
+        run_segmentation(run.segment)
+    assert files(model_study.parent / "seg") == local
