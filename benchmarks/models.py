@@ -19,6 +19,16 @@ Parts (``--parts``, default ``train inference``):
     the paper's U-Net at several window / overlap / precision settings, and with the authors'
     network at the training crop (128^3, overlap 0.5, float32), in one process; prints seconds
     against the 30 s goal and the ratio to the authors'.
+``forward``
+    What may speed up inference, each alone, on the whole volume in one window (padded to
+    256 x 256 x 208) in one process, interleaved rounds: the paper's U-Net's forward pass in
+    float32 and in bfloat16 autocast under ``no_grad``, then bfloat16 with ``inference_mode``,
+    with channels-last 3D weights and input, with bfloat16 weights instead of autocast (as they
+    are, and with the average pooling in float32), and with ``--compile`` compiled
+    (``torch.compile``; its first pass, compilation included, is printed apart); prints the
+    ratio to float32 and the share of labels equal to float32's. Then the class arg-max of
+    the 7 class probabilities: ``argmax(0)`` against
+    :func:`harmonstats.models.inference.hard_labels`, same labels.
 ``accuracy``
     Trains the demo baseline configuration for a few epochs with each arithmetic variant on a
     small synthetic study (made if missing) and prints the last epoch's training loss and
@@ -39,6 +49,8 @@ Usage::
     python benchmarks/models.py --parts train --sizes 64 --rounds 3
     python benchmarks/models.py --parts train --compile          # also torch.compile (slow)
     python benchmarks/models.py --parts accuracy windows agreement
+    nice -n 10 python benchmarks/models.py --parts forward inference \
+        --settings authors:128:0.5:fp32 ours:whole:0:fp32 ours:whole:0:bf16
 """
 
 from __future__ import annotations
@@ -225,6 +237,116 @@ def inference_side_by_side(shape: tuple[int, int, int], device: torch.device,
     print(f"peak resident memory of the process: {_peak_mib(device):.0f} MiB")
 
 
+#: name -> options of the forward variants: bf16 autocast, bf16 weights (``True``; ``"pool32"``:
+#: average pooling in float32, torch has no bfloat16 CPU kernel for it), channels-last,
+#: inference_mode, torch.compile (only with ``--compile``).
+FORWARD_VARIANTS: dict[str, tuple[bool, bool | str, bool, bool, bool]] = {
+    "fp32, no_grad": (False, False, False, False, False),
+    "bf16 autocast, no_grad": (True, False, False, False, False),
+    "bf16 autocast, inference_mode": (True, False, False, True, False),
+    "bf16 autocast, channels-last 3D": (True, False, True, False, False),
+    "bf16 weights and input": (False, True, False, True, False),
+    "bf16 weights, fp32 avg pooling": (False, "pool32", False, True, False),
+    "bf16 autocast, torch.compile": (True, False, False, True, True),
+}
+
+
+class _Float32(torch.nn.Module):
+    """A module run in float32 whatever its input's type, its output cast back."""
+
+    def __init__(self, inner: torch.nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(x.float()).to(x.dtype)
+
+
+def forward_side_by_side(shape: tuple[int, int, int], device: torch.device, rounds: int,
+                         compile_too: bool = False) -> None:
+    """Median seconds of the network's forward pass per variant; arg-max against hard_labels."""
+    import contextlib
+
+    from harmonstats.models.inference import hard_labels
+    from harmonstats.models.networks import build_segmenter
+
+    divisor = 16
+    padded = tuple(-(-n // divisor) * divisor for n in shape)
+    x = torch.rand(1, 1, *padded, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    reference = build_segmenter(_config("baseline", 128, {}, {})).eval()
+    runs: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    first: dict[str, float] = {}
+    for name, (autocast, weights16, channels_last, inference, compiled) in (
+            FORWARD_VARIANTS.items()):
+        if compiled and not compile_too:
+            continue
+        net = build_segmenter(_config("baseline", 128, {}, {})).eval().to(device)
+        net.load_state_dict(reference.state_dict())
+        inp = x.to(device)
+        if weights16 == "pool32":
+            net.pools = torch.nn.ModuleList(
+                _Float32(p) if isinstance(p, torch.nn.AvgPool3d) else p for p in net.pools)
+        if weights16:
+            net, inp = net.to(torch.bfloat16), inp.to(torch.bfloat16)
+        if channels_last:
+            net = net.to(memory_format=torch.channels_last_3d)
+            inp = inp.contiguous(memory_format=torch.channels_last_3d)
+        if compiled:
+            net.compile(dynamic=False)
+
+        def run(t: torch.Tensor, net: Any = net, autocast: bool = autocast,
+                inference: bool = inference) -> torch.Tensor:
+            mode = torch.inference_mode() if inference else torch.no_grad()
+            with mode, (torch.autocast(device.type, dtype=torch.bfloat16) if autocast
+                        else contextlib.nullcontext()):
+                return net(t)
+        t0 = time.perf_counter()
+        try:
+            # Warm-up: kernels chosen; a compiled network compiles for the full size.
+            run(inp if compiled else inp[..., :64, :64, :64])
+        except (RuntimeError, NotImplementedError) as exc:
+            failed[name] = " ".join(str(exc).split())[:90]
+            continue
+        first[name] = time.perf_counter() - t0
+        runs[name] = (run, inp)
+    wall: dict[str, list[float]] = {name: [] for name in runs}
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
+    labels: dict[str, torch.Tensor] = {}
+    for _ in range(rounds):
+        for name, (run, inp) in runs.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            out = run(inp)
+            _sync(device)
+            wall[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
+            labels[name] = hard_labels(out[0].float())
+    print(f"\n== forward pass of the paper's U-Net on one {'x'.join(map(str, padded))} window, "
+          f"{torch.get_num_threads()} thread(s), {rounds} interleaved round(s) (medians); "
+          "fp32 / this; labels against fp32 (random weights and input: a check of the "
+          "arithmetic, not of accuracy)")
+    print(f"{'variant':<34}{'wall s':>8}{'CPU s':>8}{'ratio wall':>11}{'ratio CPU':>11}"
+          f"{'labels = fp32':>15}{'first s':>9}")
+    base = "fp32, no_grad"
+    for name in runs:
+        w, c = statistics.median(wall[name]), statistics.median(cpu[name])
+        same = float((labels[name] == labels[base]).float().mean())
+        print(f"{name:<34}{w:>8.1f}{c:>8.1f}{statistics.median(wall[base]) / w:>11.2f}"
+              f"{statistics.median(cpu[base]) / c:>11.2f}{same:>15.4f}{first[name]:>9.1f}")
+    for name, why in failed.items():
+        print(f"{name:<34}  not run: {why}")
+    probs = torch.softmax(torch.randn(7, *padded, generator=torch.Generator().manual_seed(1)), 0)
+    t0 = time.perf_counter()
+    slow = probs.argmax(0)
+    t1 = time.perf_counter()
+    fast = hard_labels(probs)
+    t2 = time.perf_counter()
+    print(f"class arg-max of 7 x {'x'.join(map(str, padded))} probabilities: argmax(0) "
+          f"{t1 - t0:.2f} s, hard_labels {t2 - t1:.2f} s ({(t1 - t0) / (t2 - t1):.1f}x), "
+          f"same labels: {bool(torch.equal(slow, fast))}")
+
+
 def accuracy_table(study: Path, epochs: int, device: str) -> None:
     """Last-epoch loss and validation Dice of the demo baseline under each arithmetic variant."""
     import pandas as pd
@@ -366,12 +488,13 @@ def agreement(study: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", nargs="+", default=["train", "inference"],
-                        choices=["train", "methods", "inference", "accuracy", "windows",
-                                 "agreement"])
+                        choices=["train", "methods", "forward", "inference", "accuracy",
+                                 "windows", "agreement"])
     parser.add_argument("--sizes", nargs="+", type=int, default=[64, 128])
     parser.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds")
     parser.add_argument("--compile", action="store_true",
-                        help="also time torch.compile variants (a minute or more to compile)")
+                        help="also time torch.compile variants of --parts train and forward "
+                        "(a minute or more to compile)")
     parser.add_argument("--methods", nargs="+",
                         default=["baseline", "latent", "image", "parcellation"])
     parser.add_argument("--steps", type=int, default=2, help="steps per --parts methods case")
@@ -412,6 +535,8 @@ def main() -> None:
             train_side_by_side(size, args.rounds, device, variants)
     if "methods" in args.parts:
         methods_table(args.methods, args.sizes, args.steps, args.device)
+    if "forward" in args.parts:
+        forward_side_by_side(tuple(args.shape), device, args.rounds, args.compile)
     if "inference" in args.parts:
         whole = max(args.shape)
         settings = [("authors", 128, 0.5, "fp32"), ("ours", 128, 0.5, "fp32"),
