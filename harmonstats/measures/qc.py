@@ -18,7 +18,10 @@ units of the reference's scaled median absolute deviation):
     The network's mean voxel entropy over the brain (normalised to [0, 1] by the log of the
     number of classes), recorded by the segment stage in each map's JSON sidecar
     (:func:`read_entropy`); an uncertain network is more often wrong. Compared with the same
-    method's maps of the reference cohort; NaN for maps without it (e.g. ``original``).
+    method's maps of the map's own cohort: a network is less certain on every image of a cohort
+    acquired worse (a domain gap, which the cohort comparison itself measures), so a map is
+    suspect when it is less certain than its peers, not than another scanner's. NaN for maps
+    without it (e.g. ``original``).
 
 The reference of the first three is the ``original`` labels of the reference cohort when the
 study has them (the labels its pipeline trusts), else each method's own maps of that cohort. A
@@ -178,11 +181,13 @@ def _score(table: pd.DataFrame, reference_method: str | None, reference_cohort: 
            pma: pd.Series | None) -> pd.DataFrame:
     """Expected value, scale and z of every row against its reference."""
     parts = []
-    for (method, check, tissue), rows in table.groupby(["method", "check", "tissue"], sort=False):
-        own_ref = check == "entropy"
-        ref = _reference_rows(table[(table["check"] == check) & (table["tissue"] == tissue)],
-                              str(method), None if own_ref else reference_method,
-                              reference_cohort)
+    # Entropy is judged within each cohort (module notes); the other checks against one reference.
+    by_cohort = np.where(table["check"] == "entropy", table["cohort"].astype(str), "")
+    for (method, check, tissue, cohort), rows in table.groupby(
+            ["method", "check", "tissue", by_cohort], sort=False):
+        same = table[(table["check"] == check) & (table["tissue"] == tissue)]
+        ref = (_reference_rows(same, str(method), None, str(cohort)) if check == "entropy"
+               else _reference_rows(same, str(method), reference_method, reference_cohort))
         ref_values = ref["value"].to_numpy(dtype=float)
         ok = np.isfinite(ref_values)
         rows = rows.copy()
@@ -229,7 +234,8 @@ def segmentation_qc(
         islands and volumes (default ``original``); a study without it, or None, compares each
         method with its own maps of the reference cohort.
     reference_cohort : str, optional
-        Default: the cohort of the first participant.
+        Cohort whose maps are the reference of components, islands and volumes (default: the
+        cohort of the first participant). Entropy is always judged within each map's own cohort.
     z_threshold : float
         Robust z-score beyond which a check is flagged.
     island_ratio : float

@@ -48,7 +48,8 @@ SECTIONS: tuple[SectionSpec, ...] = (
         ("segmentation", "Dice per tissue against the ground truth; paired tests against the "
          "comparator."),
         ("qc_summary", "Segmentation QC without ground truth: maps flagged per method and "
-         "cohort (connected components, islands, volume off the PMA curve, network entropy; "
+         "cohort (connected components, islands, volume off the PMA curve, network entropy "
+         "against the same cohort's maps; "
          "every check in tables/qc.tsv)."),
         ("qc_dice", "How each QC check tracks the true quality: Spearman correlation with the "
          "map's mean Dice."),

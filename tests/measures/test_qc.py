@@ -119,6 +119,31 @@ def test_segmentation_qc_flags_the_broken_maps(qc_study: tuple[Cohort, pd.DataFr
     assert float(row["expected"].iloc[0]) == pytest.approx(intercept + slope * pma["sub-s05"])
 
 
+def test_entropy_is_judged_within_each_cohort(
+        qc_study: tuple[Cohort, pd.DataFrame]) -> None:
+    """A second cohort whose images leave the network less certain on every map (a domain gap)
+    has none of its maps flagged for that, only the one less certain than its own peers."""
+    cohort, measures = qc_study
+    info = cohort.participants.copy()
+    target = [f"sub-s{i:02d}" for i in range(0, N, 2)]
+    info.loc[info["participant_id"].isin(target), "cohort"] = "target"
+    for pid in target:
+        path = cohort.label_path("model", pid)
+        entropy = 0.9 if pid == "sub-s04" else 0.3 + 0.002 * int(pid[-2:])
+        sidecar_path(path).write_text(json.dumps({ENTROPY_KEY: entropy}))
+    measures = measures.assign(cohort=np.where(measures["participant_id"].isin(target), "target",
+                                                "source"))
+    qc = segmentation_qc(Cohort(participants=info, labels=cohort.labels), measures,
+                         methods=["model"], reference_cohort="source")
+    ent = qc[qc["check"] == "entropy"].set_index("participant_id")
+    assert set(ent.index[ent["flag"] == 1]) == {"sub-s04", "sub-s07"}
+    # each cohort's expected value is its own median (sub-s07 is source, 0.4)
+    source = [0.05 + 0.002 * i if i != 7 else 0.4 for i in range(1, N, 2)]
+    targets = [0.3 + 0.002 * i if i != 4 else 0.9 for i in range(0, N, 2)]
+    assert ent.loc["sub-s01", "expected"] == pytest.approx(np.median(source))
+    assert ent.loc["sub-s00", "expected"] == pytest.approx(np.median(targets))
+
+
 def test_segmentation_qc_without_entropy_or_reference(
         qc_study: tuple[Cohort, pd.DataFrame]) -> None:
     cohort, measures = qc_study
