@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import ndimage
 
 from harmonstats.io import load_nifti, read_table
 from harmonstats.layout import Scan, derivative_path
@@ -118,14 +119,32 @@ def _subject(study: Path, pid: str) -> dict[str, np.ndarray | tuple[float, ...]]
 
 def _crop_box(touching: np.ndarray, gm: np.ndarray, size: int) -> tuple[slice, ...]:
     """A ``size``^3 box around the cortex that holds the most touching-bank voxels."""
-    from scipy import ndimage
-
     density = ndimage.uniform_filter(touching.astype(np.float32), size=size // 2)
     density[~gm] = 0
     centre = np.unravel_index(int(np.argmax(density)), gm.shape)
     return tuple(slice(int(min(max(c - size // 2, 0), n - size)),
                        int(min(max(c - size // 2, 0), n - size)) + size)
                  for c, n in zip(centre, gm.shape, strict=True))
+
+
+def column_truth(gm: np.ndarray, inner: np.ndarray, spacing: tuple[float, ...],
+                 truth: np.ndarray) -> np.ndarray:
+    """The true thickness averaged over each column of cortex (the GM voxels sharing their
+    nearest WM-side voxel): what a method that gives a column one thickness, exactly right on
+    average, reaches voxel by voxel. Where the truth varies along a column (a column passing
+    beside the edge of a closed sheet, whose voxels take their truth from the sheet's edge), no
+    such method can follow it."""
+    from harmonstats.measures.distance import feet
+
+    base = inner & ndimage.binary_dilation(gm, structure=ndimage.generate_binary_structure(3, 1))
+    _coords, foot = feet(base, gm, spacing)
+    key = np.ravel_multi_index(tuple(foot.T), gm.shape)
+    t = truth[gm].astype(np.float64)
+    sums = np.bincount(key, weights=t, minlength=gm.size)
+    counts = np.bincount(key, minlength=gm.size)
+    out = np.full(gm.shape, np.nan)
+    out[gm] = (sums / np.maximum(counts, 1))[key]
+    return out
 
 
 def _scores(got: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> dict[str, float]:
@@ -147,9 +166,12 @@ def _measure(subject: dict, name: str, kind: str, methods: list[str], voxels: li
     row: dict[str, object] = {"brain": name, "kind": kind, "voxels": int(labels.size),
                               "gm": int(gm.sum()), "touching_share": float(touching[gm].mean()),
                               "true_mean": float(truth[gm].mean())}
-    for m in methods:
-        kwargs = {"subject": name} if m == "direct" else {}
-        got, seconds = _timed(METHODS[m], gm, inner, subject["spacing"], **kwargs)
+    for m in [*methods, "column"]:
+        if m == "column":
+            got, seconds = column_truth(gm, inner, subject["spacing"], truth), np.nan
+        else:
+            kwargs = {"subject": name} if m == "direct" else {}
+            got, seconds = _timed(METHODS[m], gm, inner, subject["spacing"], **kwargs)
         row[f"{m}_mean"] = float(np.nanmean(got[gm]))
         row[f"{m}_s"] = seconds
         for part, mask in (("touching", gm & touching), ("elsewhere", gm & ~touching),
@@ -180,12 +202,17 @@ def _print_table(df: pd.DataFrame, voxels: list[dict], methods: list[str]) -> No
         print(f"\n-- {title}: {len(sub)} brains, {int(sub['gm'].sum())} cortical voxels, "
               f"{(sub['touching_share'] * sub['gm']).sum() / sub['gm'].sum():.1%} on touching "
               "banks (pooled voxels) --")
-        print(f"{'method':<8} {'part':<10} {'voxels':>9} {'bias':>8} {'r':>6} {'|e| med':>8}")
-        for m in methods:
+        print(f"{'method':<8} {'part':<10} {'voxels':>9} {'bias':>8} {'r':>6} {'|e| med':>8}"
+              f"   per brain: {'bias':>15} {'r':>13}")
+        for m in [*methods, "column"]:
             for part in ("touching", "elsewhere", "all"):
                 s = _pooled(voxels, m, part, kinds)
+                bias, r = sub[f"{m}_{part}_bias"], sub[f"{m}_{part}_r"]
                 print(f"{m:<8} {part:<10} {s['n']:>9} {s['bias']:+8.3f} {s['r']:6.3f} "
-                      f"{s['mae']:8.3f}")
+                      f"{s['mae']:8.3f}   {bias.min():+7.3f} to {bias.max():+.3f} "
+                      f"{r.min():6.3f} to {r.max():.3f}")
+        print("(column: the truth averaged over each column of cortex, the best a method that "
+              "gives a column one thickness can reach)")
         for m in methods:
             ok = sub[[f"{m}_mean", "true_mean"]].dropna()
             r = np.corrcoef(ok[f"{m}_mean"], ok["true_mean"])[0, 1] if len(ok) > 2 else np.nan

@@ -30,9 +30,10 @@ def test_pressed_banks_read_each_bank_not_their_sum(thickness: float) -> None:
     got = pbt_thickness(ph.gm, ph.inner, ph.spacing)
     assert np.mean(got[ph.where]) == pytest.approx(thickness, abs=0.05)
     # Without the buried sulcus reconstructed, only the array's edge (outer beyond it) ends the
-    # ribbon: most of its columns get no thickness at all.
-    unsplit = pbt_thickness(ph.gm, ph.inner, ph.spacing, split_banks=False)
-    assert np.isnan(unsplit[ph.where]).mean() > 0.5
+    # ribbon: most of its columns get no thickness at all, or the edge's, carried along the
+    # surface and wrong.
+    unsplit = pbt_thickness(ph.gm, ph.inner, ph.spacing, split_banks=False)[ph.where]
+    assert (np.isnan(unsplit) | (np.abs(unsplit - thickness) > 0.1)).mean() > 0.75
 
 
 def test_tapered_ribbon_tracks_the_gradient_voxel_by_voxel() -> None:
