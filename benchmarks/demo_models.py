@@ -5,7 +5,7 @@ this script segments the built-in demo study (seed 0: 40 + 40 subjects at 64^3 /
 missing) with each of them and prints, against the ``truth`` label maps that no model saw:
 
 * Dice per tissue on the source cohort and on the target cohort, for every model;
-* the mean cortical thickness (laplace) on each model's target predictions minus the
+* the mean cortical thickness (``pbt``, the default) on each model's target predictions minus the
   generator's true thickness (``truth.tsv``), and the same for the target's original labels;
 * Dice per region of the parcellation net, applied to the true cortical GM of every subject
   (paper Table 3: mean 0.97);
@@ -45,6 +45,7 @@ from harmonstats.io import load_nifti, read_table, write_table
 from harmonstats.labels import REGIONS, TISSUES
 from harmonstats.layout import find_images
 from harmonstats.measures.extract import measure_cohort
+from harmonstats.measures.methods import DEFAULT_THICKNESS
 from harmonstats.measures.qc import QC_TABLE_COLUMNS, qc_tables
 from harmonstats.models.apply import load_segmenter, parcellate, segment_images
 from harmonstats.pipeline.demo import DEMO, demo_run, demo_study
@@ -84,8 +85,8 @@ def headline(df: pd.DataFrame, cohort: Cohort, errors: pd.DataFrame, dice: pd.Da
     truth_pma = float(pres.loc["truth", "estimate"]) if "truth" in pres.index else np.nan
     mean_dice = dice.groupby(["method", "cohort"])["value"].mean().unstack("cohort")
     base = mean_dice["target"].get("baseline", np.nan)
-    print("\n== headline: thickness (laplace) minus truth per cohort, the battery's cohort "
-          f"effect on mean thickness (TOST, margin {eq['margin_abs'].iloc[0]:.3f} mm), "
+    print(f"\n== headline: thickness ({DEFAULT_THICKNESS}) minus truth per cohort, the battery's "
+          f"cohort effect on mean thickness (TOST, margin {eq['margin_abs'].iloc[0]:.3f} mm), "
           f"pooled PMA coefficient (truth {truth_pma:.4f} mm/week)")
     print(f"{'method':<14}{'Dice src':>9}{'Dice tgt':>9}{'err src':>9}{'err tgt':>9}"
           f"{'effect':>9}{'verdict':>20}{'PMA (95% CI)':>26}{'goals met':>11}")
@@ -153,7 +154,7 @@ def main() -> None:
     # only the methods evaluated here: other derivatives (e.g. an interrupted earlier run) are
     # left alone
     cohort = Cohort.from_bids(root, methods=["original", "truth", *models])
-    df = measure_cohort(cohort, thickness="laplace", reference="truth", jobs=a.jobs,
+    df = measure_cohort(cohort, thickness=DEFAULT_THICKNESS, reference="truth", jobs=a.jobs,
                         progress=False)
     tissues = [n for v, n in TISSUES.items() if v]
     dice = df[df["measure"].str.startswith("dice_")].copy()
@@ -171,7 +172,7 @@ def main() -> None:
     ct = df[(df["measure"] == "thickness_mean")].copy()
     ct["error"] = ct["value"].to_numpy() - truth.reindex(ct["participant_id"]).to_numpy()
     summary = ct.groupby(["method", "cohort"])["error"].agg(["mean", "std"]).unstack("cohort")
-    print("\n== mean cortical thickness (laplace) minus the true thickness, mm")
+    print(f"\n== mean cortical thickness ({DEFAULT_THICKNESS}) minus the true thickness, mm")
     print(summary.reindex([*methods, "truth"]).round(3).to_string())
     if "baseline" in models and "image_aug" in models:
         tgt = dice[dice["cohort"] == "target"].groupby("method")["value"].mean()
