@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -166,12 +167,15 @@ def _measure(subject: dict, name: str, kind: str, methods: list[str], voxels: li
     row: dict[str, object] = {"brain": name, "kind": kind, "voxels": int(labels.size),
                               "gm": int(gm.sum()), "touching_share": float(touching[gm].mean()),
                               "true_mean": float(truth[gm].mean())}
-    for m in [*methods, "column"]:
-        if m == "column":
-            got, seconds = column_truth(gm, inner, subject["spacing"], truth), np.nan
-        else:
+
+    def maps() -> Iterator[tuple[str, tuple[np.ndarray, float]]]:
+        # one method's map at a time (a real-size brain's are 100 MB each), then the ceiling
+        for m in methods:
             kwargs = {"subject": name} if m == "direct" else {}
-            got, seconds = _timed(METHODS[m], gm, inner, subject["spacing"], **kwargs)
+            yield m, _timed(METHODS[m], gm, inner, subject["spacing"], **kwargs)
+        yield "column", (column_truth(gm, inner, subject["spacing"], truth), np.nan)
+
+    for m, (got, seconds) in maps():
         row[f"{m}_mean"] = float(np.nanmean(got[gm]))
         row[f"{m}_s"] = seconds
         for part, mask in (("touching", gm & touching), ("elsewhere", gm & ~touching),
