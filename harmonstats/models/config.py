@@ -98,8 +98,9 @@ class AdversaryConfig(_Strict):
     """What keeps a discriminator from winning outright (``benchmarks/image_adversary.py``).
 
     With the defaults the discriminator is trained as in the paper. ``real_label``,
-    ``instance_noise``, ``seg_through_generator`` and ``normalise_generated`` apply to the image
-    model; ``spectral_norm`` and ``d_every`` to both adaptation models.
+    ``instance_noise``, ``seg_through_generator``, ``residual_generator`` and
+    ``normalise_generated`` apply to the image model; ``spectral_norm`` and ``d_every`` to both
+    adaptation models.
     """
 
     real_label: float = Field(
@@ -119,6 +120,13 @@ class AdversaryConfig(_Strict):
         description="image model: the segmentation loss on generated images also trains the "
                     "generator (the paper); false: the generator learns from D and NCC only, "
                     "so it cannot make images easier to segment instead of target-like")
+    residual_generator: bool = Field(
+        default=False,
+        description="image model: the generator adds its U-Net's output to its input, the "
+                    "U-Net's last convolution starting at zero, so that it starts as the "
+                    "identity and the adversary moves it from the source image (the paper: a "
+                    "Tanh U-Net from a random start, which the NCC term pulls to an affine copy "
+                    "of its input); use with normalise_generated")
     normalise_generated: bool = Field(
         default=False,
         description="image model: the generated image goes through the normalisation of every "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harmonstats.models.config import TrainConfig
 from harmonstats.models.discriminator import PatchDiscriminator3D
-from harmonstats.models.unet import UNet3D
+from harmonstats.models.unet import ResidualUNet3D, UNet3D
 
 __all__ = ["build_discriminator", "build_generator", "build_segmenter", "smallest_conv_input"]
 
@@ -23,8 +23,14 @@ def build_segmenter(cfg: TrainConfig) -> UNet3D:
 
 
 def build_generator(cfg: TrainConfig) -> UNet3D:
-    """The image-space generator: the same U-Net with one Tanh output."""
-    return _unet(cfg, 1, "tanh")
+    """The image-space generator: the same U-Net with one Tanh output (the paper), or, with
+    ``adversary.residual_generator``, the input plus a U-Net's residual that starts at zero."""
+    if not cfg.adversary.residual_generator:
+        return _unet(cfg, 1, "tanh")
+    n = cfg.network
+    return ResidualUNet3D(n.channels, block_order=n.block_order, upsample=n.upsample,
+                          half_first=n.half_first, negative_slope=n.negative_slope,
+                          encoder_units=n.encoder_units, decoder_units=n.decoder_units)
 
 
 def _discriminator_layout(cfg: TrainConfig) -> tuple[int, int, int, tuple[int, ...]]:

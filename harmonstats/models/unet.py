@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["AUTHORS_UNET", "UNet3D"]
+__all__ = ["AUTHORS_UNET", "ResidualUNet3D", "UNet3D"]
 
 BlockOrder = Literal["conv_norm_act", "conv_act_norm"]
 Upsample = Literal["transposed", "trilinear"]
@@ -200,3 +200,27 @@ class UNet3D(nn.Module):
         if self.final_activation == "tanh":
             out = torch.tanh(out)
         return (out, features) if return_features else out
+
+
+class ResidualUNet3D(UNet3D):
+    """A one-channel :class:`UNet3D` whose output is added to its input: ``x + U(x)``.
+
+    The last 1x1 convolution starts at zero, so the network starts as the identity. Its
+    parameters are named as :class:`UNet3D`'s, so checkpoints of either load into the other.
+    """
+
+    def __init__(self, channels: Sequence[int], **kwargs: Any) -> None:
+        super().__init__(1, 1, channels, final_activation=None, **kwargs)
+        nn.init.zeros_(self.head.weight)
+        if self.head.bias is not None:
+            nn.init.zeros_(self.head.bias)
+
+    def forward(
+        self, x: torch.Tensor, return_features: bool = False
+    ) -> torch.Tensor:
+        """The input plus the U-Net's residual (``return_features`` is not supported)."""
+        if return_features:
+            raise ValueError("ResidualUNet3D has no decoder features to return")
+        residual = super().forward(x)
+        assert isinstance(residual, torch.Tensor)
+        return x + residual

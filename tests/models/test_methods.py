@@ -135,3 +135,20 @@ def test_discriminator_norm_option(norm: str, n_norms: int) -> None:
     disc = build_discriminator(cfg)
     assert sum(isinstance(m, torch.nn.InstanceNorm3d) for m in disc.modules()) == n_norms
     assert disc(torch.rand(1, 1, 32, 32, 32)).shape == (1, 1, 2, 2, 2)
+
+
+def test_residual_generator_starts_as_the_identity_and_then_moves() -> None:
+    # the paper's Tanh U-Net starts anywhere; the residual generator starts at its input and
+    # takes one step from it, and its weights load into the paper's generator's names
+    m = _method("image", residual_generator=True, normalise_generated=False)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(1, 1, 32, 32, 32, generator=gen) * 2 - 1
+    assert torch.equal(m.translate(x), x)
+    target = {"image": torch.rand(1, 1, 32, 32, 32, generator=gen) * 2 - 1}
+    labels = torch.randint(0, 7, (1, 32, 32, 32), generator=gen)
+    m.train_step({"image": x, "label": labels}, target, 1, np.random.default_rng(0))
+    moved = m.translate(x)
+    assert not torch.equal(moved, x)
+    assert float((moved - x).abs().mean()) < 0.1  # a step from the input, not a new image
+    plain = _method("image").modules["generator"]
+    plain.load_state_dict(m.modules["generator"].state_dict())
