@@ -3,14 +3,15 @@
 Trains the demo's image model (``models/demo/image_aug.yaml``, starting from the shipped
 ``baseline_aug`` segmenter) twice on the demo training study, for ``--epochs`` epochs each:
 
-* ``before``: the discriminator as the demo shipped it (generator and discriminator at lr
-  2e-3, the segmenter's, no stabilisation);
-* ``after``: the authors' learning rates for G and D (2e-4, a tenth of the segmenter's), the
-  image pool, one-sided label smoothing (real target 0.9), instance noise (SD 0.2 decaying to 0
-  over the run), spectral normalisation in place of D's instance norms, one D step every
-  second step, the generated image normalised as every input image is, and a generator
-  trained by D and NCC only (``adversary:`` and ``discriminator:`` in the config; ``--after``
-  changes them).
+* ``before``: the paper's image model (a Tanh U-Net generator from a random start; generator
+  and discriminator at lr 2e-3, the segmenter's; D with instance norms; no stabilisation), as
+  the demo shipped it until the discriminator was reworked;
+* ``after``: the demo's image model as it ships now (``adversary:``, ``discriminator:`` and
+  ``gen_lr`` in ``models/demo/image_aug.yaml``): a residual generator that starts as the
+  identity, the generated image normalised as every input image is and trained by D and NCC
+  only, D at the authors' lr (2e-4) without instance norms (which would remove the target's
+  lower contrast), the image pool, one-sided label smoothing (real target 0.9) and instance
+  noise (SD 0.05 decaying to 0); ``--after`` JSON changes any of it.
 
 Each epoch's validation writes to ``metrics.tsv`` the discriminator's accuracy on real target
 crops and on generated source crops (``d_acc_real``, ``d_acc_fake``), and the Kolmogorov-Smirnov
@@ -36,14 +37,9 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-BEFORE: dict[str, Any] = {"gen_lr": 2e-3, "discriminator": {"lr": 2e-3}}
-AFTER: dict[str, Any] = {
-    "gen_lr": 2e-4,
-    "discriminator": {"lr": 2e-4, "norm": "none"},
-    "gen_weight_decay": 1e-5,
-    "adversary": {"real_label": 0.9, "instance_noise": 0.2, "spectral_norm": True,
-                  "d_every": 2, "normalise_generated": True, "seg_through_generator": False},
-}
+BEFORE: dict[str, Any] = {"gen_lr": 2e-3, "gen_weight_decay": 0.0,
+                          "discriminator": {"lr": 2e-3, "norm": "instance"}}
+AFTER: dict[str, Any] = {}
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -58,7 +54,8 @@ def configs(epochs: int, after: dict[str, Any]) -> dict[str, dict[str, Any]]:
     base = yaml.safe_load((ROOT / "models/demo/image_aug.yaml").read_text())
     base["epochs"] = epochs
     base["init_from"] = str(ROOT / "models/demo/baseline_aug.pt")
-    return {"before": _merge(base, {**BEFORE, "name": "image_aug_before"}),
+    paper = {k: v for k, v in base.items() if k != "adversary"}  # the paper's defaults
+    return {"before": _merge(paper, {**BEFORE, "name": "image_aug_before"}),
             "after": _merge(base, {**after, "name": "image_aug_after"})}
 
 
@@ -70,9 +67,10 @@ def plot(runs: dict[str, pd.DataFrame], out: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (ax_d, ax_ks) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
-    styles = {"before": "--", "after": "-"}
+    styles: dict[str, Any] = {"before": "--", "after": "-"}
+    extra = iter(["-.", ":", (0, (3, 1, 1, 1)), (0, (5, 2))])
     for name, m in runs.items():
-        ls = styles.get(name, ":")
+        ls = styles.get(name) or next(extra, ":")
         ax_d.plot(m["epoch"] + 1, m["d_acc_real"], ls, color="tab:blue", label=f"{name}: real")
         ax_d.plot(m["epoch"] + 1, m["d_acc_fake"], ls, color="tab:red",
                   label=f"{name}: generated")
@@ -99,8 +97,12 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--after", type=json.loads, default=AFTER,
                    help="JSON of the options of the 'after' run (default: %(default)s)")
-    p.add_argument("--only", nargs="+", default=["before", "after"])
+    p.add_argument("--only", nargs="*", default=["before", "after"],
+                   help="which of before and after to train (none: only the --also runs)")
     p.add_argument("--plot-only", action="store_true")
+    p.add_argument("--also", nargs="+", default=[], metavar="NAME=RUN_DIR",
+                   help="further training runs of the image method to print and draw, e.g. "
+                        "image_aug=runs/demo/image_aug (the shipped demo model's run)")
     p.add_argument("--figure", type=Path, default=Path("benchmarks/results/image_adversary.png"))
     a = p.parse_args()
     cfgs = configs(a.epochs, a.after)
@@ -114,13 +116,19 @@ def main() -> None:
 
         for name in a.only:
             train(load_config(cfgs[name]), a.data, a.runs / name, progress=False)
-    runs = {name: pd.read_csv(a.runs / name / "metrics.tsv", sep="\t", na_values=["n/a"])
-            for name in a.only if (a.runs / name / "metrics.tsv").is_file()}
+    dirs = {name: a.runs / name for name in a.only}
+    for item in a.also:
+        name, sep, path = item.partition("=")
+        if not sep or not (Path(path) / "metrics.tsv").is_file():
+            raise SystemExit(f"--also {item!r}: expected NAME=RUN_DIR with a metrics.tsv")
+        dirs[name] = Path(path)
+    runs = {name: pd.read_csv(d / "metrics.tsv", sep="\t", na_values=["n/a"])
+            for name, d in dirs.items() if (d / "metrics.tsv").is_file()}
     columns = ["epoch", "loss_disc", "loss_adv", "d_acc_real", "d_acc_fake", "ks_gm", "ks_csf",
                "ks_gm_source", "ks_csf_source", "val_dice"]
     for name, m in runs.items():
-        shown = {k: v for k, v in cfgs[name].items()
-                 if k in ("gen_lr", "discriminator", "adversary")}
+        cfg = cfgs.get(name) or yaml.safe_load((dirs[name] / "config.yaml").read_text())
+        shown = {k: v for k, v in cfg.items() if k in ("gen_lr", "discriminator", "adversary")}
         print(f"\n== {name}: {json.dumps(shown)}")
         print(m[[c for c in columns if c in m]].round(4).to_string(index=False))
     if runs:
