@@ -264,7 +264,12 @@ class TrainConfig(_Strict):
     alpha_max: float = Field(default=0.05, ge=0.0, description="latent: final adversarial weight")
     alpha_start_epoch: int = Field(default=20, ge=0)
     alpha_end_epoch: int = Field(default=50, ge=0)
-    select: Literal["val_dice", "latent_rule"] = "val_dice"
+    select: Literal["val_dice", "latent_rule", "last"] = Field(
+        default="val_dice",
+        description="which epoch best.pt keeps: the best source validation Dice; latent_rule: "
+                    "the best among epochs of domain accuracy < max_domain_accuracy; last: the "
+                    "final epoch (adaptation models: source Dice cannot see the target, and "
+                    "prefers the epochs before the adaptation)")
     max_domain_accuracy: float = Field(default=0.8, gt=0.0, le=1.0)
     ncc_weight: float = Field(default=10.0, ge=0.0)
     ncc_warmup_weight: float = Field(

@@ -363,7 +363,7 @@ def _validate_and_save(cfg: TrainConfig, method: Method, ds_val: VolumeDataset,
                                           real_label=cfg.adversary.real_label))
         row.update(translation_ks(method.translate, domain_crops))
     eligible = cfg.select != "latent_rule" or row["domain_accuracy"] < cfg.max_domain_accuracy
-    improved = eligible and row["val_dice"] > best
+    improved = eligible and (cfg.select == "last" or row["val_dice"] > best)
     if improved:
         best = row["val_dice"]
     row["selected"] = int(improved)

@@ -136,6 +136,13 @@ def test_latent_rule_keeps_no_epoch_above_accuracy(model_study: Path, tmp_path: 
     assert read_metrics(tmp_path)["selected"].sum() == 0
 
 
+def test_select_last_keeps_every_epoch(model_study: Path, tmp_path: Path) -> None:
+    cfg = load_config(tiny_config("baseline", epochs=2, steps_per_epoch=1, select="last"))
+    best = train(cfg, model_study, tmp_path, device="cpu", progress=False)
+    assert read_metrics(tmp_path)["selected"].tolist() == [1, 1]
+    assert load_checkpoint(best)["state"]["epoch"] == 1
+
+
 @pytest.mark.parametrize(("epoch", "expected"), [(0, 0.0), (19, 0.0), (20, 0.0), (35, 0.025),
                                                  (50, 0.05), (99, 0.05)])
 def test_alpha_ramp(epoch: int, expected: float) -> None:
