@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from harmonstats.models.config import TrainConfig
 from harmonstats.models.discriminator import PatchDiscriminator3D
 from harmonstats.models.unet import ResidualUNet3D, UNet3D
@@ -9,28 +11,25 @@ from harmonstats.models.unet import ResidualUNet3D, UNet3D
 __all__ = ["build_discriminator", "build_generator", "build_segmenter", "smallest_conv_input"]
 
 
-def _unet(cfg: TrainConfig, out_channels: int, final_activation: str | None = None) -> UNet3D:
+def _layout(cfg: TrainConfig) -> dict[str, Any]:
+    """The U-Net options of ``cfg.network`` shared by every network built from it."""
     n = cfg.network
-    return UNet3D(1, out_channels, n.channels, block_order=n.block_order, upsample=n.upsample,
-                  half_first=n.half_first, negative_slope=n.negative_slope,
-                  final_activation=final_activation,  # type: ignore[arg-type]
-                  encoder_units=n.encoder_units, decoder_units=n.decoder_units)
+    return {"block_order": n.block_order, "upsample": n.upsample, "half_first": n.half_first,
+            "negative_slope": n.negative_slope, "encoder_units": n.encoder_units,
+            "decoder_units": n.decoder_units}
 
 
 def build_segmenter(cfg: TrainConfig) -> UNet3D:
     """The segmenter: 7 tissue classes, or 12 (11 regions + background) for parcellation."""
-    return _unet(cfg, cfg.out_channels)
+    return UNet3D(1, cfg.out_channels, cfg.network.channels, **_layout(cfg))
 
 
 def build_generator(cfg: TrainConfig) -> UNet3D:
     """The image-space generator: the same U-Net with one Tanh output (the paper), or, with
     ``adversary.residual_generator``, the input plus a U-Net's residual that starts at zero."""
-    if not cfg.adversary.residual_generator:
-        return _unet(cfg, 1, "tanh")
-    n = cfg.network
-    return ResidualUNet3D(n.channels, block_order=n.block_order, upsample=n.upsample,
-                          half_first=n.half_first, negative_slope=n.negative_slope,
-                          encoder_units=n.encoder_units, decoder_units=n.decoder_units)
+    if cfg.adversary.residual_generator:
+        return ResidualUNet3D(cfg.network.channels, **_layout(cfg))
+    return UNet3D(1, 1, cfg.network.channels, final_activation="tanh", **_layout(cfg))
 
 
 def _discriminator_layout(cfg: TrainConfig) -> tuple[int, int, int, tuple[int, ...]]:
