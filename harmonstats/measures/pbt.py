@@ -205,7 +205,8 @@ def _along_surface(base: np.ndarray, foot: np.ndarray, at: np.ndarray, values: n
     number[base] = np.arange(n)
     field = np.zeros((n, 2))
     np.add.at(field, number[tuple(foot[at].T)], np.stack([values, np.ones_like(values)], axis=1))
-    steps = int(np.ceil((sigma / float(h.mean())) ** 2 / _WALK_VARIANCE)) if sigma > 0 else 0
+    sd = sigma / float(h.mean())  # in voxels of the mean spacing
+    steps = int(np.ceil(sd**2 / _WALK_VARIANCE)) if sigma > 0 else 0
     if steps:
         where = np.argwhere(base)
         rows, cols = [np.arange(n)], [np.arange(n)]
@@ -225,7 +226,6 @@ def _along_surface(base: np.ndarray, foot: np.ndarray, at: np.ndarray, values: n
     weight = field[own, 1]
     # Out of reach: less weight than one end 3 SDs away along a surface leaves (the walk has no
     # edge of its own, as the truncation of a Gaussian filter is).
-    sd = sigma / float(h.mean())
     reach = np.exp(-4.5) / (2.0 * np.pi * sd**2) if steps else 0.5
     return np.where(weight > reach, field[own, 0] / np.maximum(weight, 1e-300), np.nan)
 
