@@ -135,10 +135,9 @@ def column_truth(gm: np.ndarray, inner: np.ndarray, spacing: tuple[float, ...],
     average, reaches voxel by voxel. Where the truth varies along a column (a column passing
     beside the edge of a closed sheet, whose voxels take their truth from the sheet's edge), no
     such method can follow it."""
-    from harmonstats.measures.distance import feet
+    from harmonstats.measures.pbt import column_feet
 
-    base = inner & ndimage.binary_dilation(gm, structure=ndimage.generate_binary_structure(3, 1))
-    _coords, foot = feet(base, gm, spacing)
+    _base, _coords, foot = column_feet(gm, inner, spacing)
     key = np.ravel_multi_index(tuple(foot.T), gm.shape)
     t = truth[gm].astype(np.float64)
     sums = np.bincount(key, weights=t, minlength=gm.size)

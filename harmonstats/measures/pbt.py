@@ -56,9 +56,15 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage
 
-from harmonstats.measures.distance import boundary_depth, check_ribbon, feet, mask_normals
+from harmonstats.measures.distance import (
+    Spacing,
+    boundary_depth,
+    check_ribbon,
+    feet,
+    mask_normals,
+)
 
-__all__ = ["PBT_SMOOTH_MM", "pbt_thickness"]
+__all__ = ["PBT_SMOOTH_MM", "column_feet", "pbt_thickness"]
 
 #: Default smoothing (Gaussian SD, mm) of the thickness along the WM surface.
 PBT_SMOOTH_MM = 1.5
@@ -141,12 +147,9 @@ def _columns(gm: np.ndarray, inner: np.ndarray, h: np.ndarray, smooth: float,
              split_banks: bool) -> np.ndarray:
     out = np.full(gm.shape, np.nan)
     outer = ~gm & ~inner
-    # Feet are the inner voxels the ribbon stands on: the nearest inner voxel across CSF (the
-    # cerebellum below the tentorium, the other bank's WM) is no foot.
-    base = inner & _beside(gm, inner)
+    base, coords, foot = column_feet(gm, inner, h)
     if not base.any():
         return out
-    coords, foot = feet(base, gm, h)
     dist = _wm_distance(inner, base, coords, foot, h)
     index = np.full(gm.shape, -1, dtype=np.int64)
     index[gm] = np.arange(len(coords))
@@ -183,6 +186,30 @@ def _columns(gm: np.ndarray, inner: np.ndarray, h: np.ndarray, smooth: float,
     thick[~_measurable(gm, inner, at)] = np.nan
     out[gm] = thick
     return out
+
+
+def column_feet(gm: np.ndarray, inner: np.ndarray, spacing: Spacing
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The inner boundary the ribbon stands on, and each GM voxel's foot on it.
+
+    Feet are the inner voxels (WM side) with a GM voxel among their 6 face neighbours: the
+    nearest inner voxel across CSF (the cerebellum below the tentorium, the other bank's WM) is
+    no foot. A column of cortex is the GM voxels sharing a foot.
+
+    Returns
+    -------
+    base : numpy.ndarray of bool
+        The inner voxels that touch the GM.
+    coords, foot : numpy.ndarray of int, shape (N, 3)
+        The GM voxels (C order) and the nearest ``base`` voxel of each (meaningless where
+        ``base`` is empty).
+    """
+    base = inner & _beside(gm, inner)
+    if not base.any():
+        empty = np.zeros((0, 3), dtype=np.int64)
+        return base, np.argwhere(gm), empty
+    coords, foot = feet(base, gm, spacing)
+    return base, coords, foot
 
 
 def _along_surface(base: np.ndarray, foot: np.ndarray, at: np.ndarray, values: np.ndarray,
