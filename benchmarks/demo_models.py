@@ -76,6 +76,8 @@ def headline(df: pd.DataFrame, cohort: Cohort, errors: pd.DataFrame, dice: pd.Da
              methods: list[str], jobs: int) -> None:
     """The battery's thickness verdict and PMA effect per method, and the headline goals."""
     battery = demo_run(cohort.root or Path("."), DEMO, jobs=jobs, quick=False).battery
+    if battery.after is not None and battery.after not in methods:
+        battery = battery.model_copy(update={"after": None})  # a subset evaluated (--only)
     results = run_battery(df, cohort.participants, battery)
     eq = results["equivalence"]
     eq = eq[(eq["measure"] == "thickness_mean")].set_index("method")
