@@ -127,6 +127,11 @@ class AdversaryConfig(_Strict):
                     "identity and the adversary moves it from the source image (the paper: a "
                     "Tanh U-Net from a random start, which the NCC term pulls to an affine copy "
                     "of its input); use with normalise_generated")
+    acquisition_generator: bool = Field(
+        default=False,
+        description="image model: the generator re-acquires its input with a learned contrast "
+                    "curve, per-axis blur and noise (models/acquisition_generator.py) instead of "
+                    "drawing a new image with a U-Net; use with normalise_generated")
     normalise_generated: bool = Field(
         default=False,
         description="image model: the generated image goes through the normalisation of every "
@@ -134,6 +139,13 @@ class AdversaryConfig(_Strict):
                     "background at -1), so that it cannot differ from a real one by a global "
                     "scale (which the NCC term ignores) or by a background tanh never quite "
                     "reaches")
+
+    @model_validator(mode="after")
+    def _check_generator(self) -> AdversaryConfig:
+        if self.residual_generator and self.acquisition_generator:
+            raise InputError("adversary: residual_generator and acquisition_generator are two "
+                             "different generators; set one of them")
+        return self
 
 
 class AugmentConfig(_Strict):

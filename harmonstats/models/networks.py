@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from torch import nn
+
+from harmonstats.models.acquisition_generator import AcquisitionGenerator
 from harmonstats.models.config import TrainConfig
 from harmonstats.models.discriminator import PatchDiscriminator3D
 from harmonstats.models.unet import ResidualUNet3D, UNet3D
@@ -24,9 +27,12 @@ def build_segmenter(cfg: TrainConfig) -> UNet3D:
     return UNet3D(1, cfg.out_channels, cfg.network.channels, **_layout(cfg))
 
 
-def build_generator(cfg: TrainConfig) -> UNet3D:
-    """The image-space generator: the same U-Net with one Tanh output (the paper), or, with
-    ``adversary.residual_generator``, the input plus a U-Net's residual that starts at zero."""
+def build_generator(cfg: TrainConfig) -> nn.Module:
+    """The image-space generator: the same U-Net with one Tanh output (the paper); with
+    ``adversary.residual_generator``, the input plus a U-Net's residual that starts at zero; with
+    ``adversary.acquisition_generator``, a learned re-acquisition of the input."""
+    if cfg.adversary.acquisition_generator:
+        return AcquisitionGenerator()
     if cfg.adversary.residual_generator:
         return ResidualUNet3D(cfg.network.channels, **_layout(cfg))
     return UNet3D(1, 1, cfg.network.channels, final_activation="tanh", **_layout(cfg))
