@@ -6,12 +6,13 @@ Trains the demo's image model (``models/demo/image_aug.yaml``, starting from the
 * ``before``: the paper's image model (a Tanh U-Net generator from a random start; generator
   and discriminator at lr 2e-3, the segmenter's; D with instance norms; no stabilisation), as
   the demo shipped it until the discriminator was reworked;
-* ``after``: the demo's image model as it ships now (``adversary:``, ``discriminator:`` and
-  ``gen_lr`` in ``models/demo/image_aug.yaml``): a residual generator that starts as the
-  identity, the generated image normalised as every input image is and trained by D and NCC
-  only, D at the authors' lr (2e-4) without instance norms (which would remove the target's
-  lower contrast), the image pool, one-sided label smoothing (real target 0.9) and instance
-  noise (SD 0.05 decaying to 0); ``--after`` JSON changes any of it.
+* ``after``: the demo's image model as it ships now (``adversary:``, ``discriminator:``,
+  ``gen_lr`` and ``ncc_*`` in ``models/demo/image_aug.yaml``): an acquisition generator (a
+  learned contrast curve, per-axis blur and noise, starting near the identity; no NCC term),
+  the generated image normalised as every input image is and trained by D only, D at the
+  authors' lr (2e-4) without instance norms (which would remove the target's lower contrast),
+  the image pool, one-sided label smoothing (real target 0.9) and instance noise (SD 0.05
+  decaying to 0); ``--after`` JSON changes any of it.
 
 Each epoch's validation writes to ``metrics.tsv`` the discriminator's accuracy on real target
 crops and on generated source crops (``d_acc_real``, ``d_acc_fake``), and the Kolmogorov-Smirnov
@@ -54,7 +55,9 @@ def configs(epochs: int, after: dict[str, Any]) -> dict[str, dict[str, Any]]:
     base = yaml.safe_load((ROOT / "models/demo/image_aug.yaml").read_text())
     base["epochs"] = epochs
     base["init_from"] = str(ROOT / "models/demo/baseline_aug.pt")
-    paper = {k: v for k, v in base.items() if k != "adversary"}  # the paper's defaults
+    # the paper's defaults: no adversary options, the NCC term at its weights
+    paper = {k: v for k, v in base.items()
+             if k not in ("adversary", "ncc_weight", "ncc_warmup_weight")}
     return {"before": _merge(paper, {**BEFORE, "name": "image_aug_before"}),
             "after": _merge(base, {**after, "name": "image_aug_after"})}
 
