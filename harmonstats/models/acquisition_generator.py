@@ -74,14 +74,18 @@ class AcquisitionGenerator(nn.Module):
         return F.softplus(self.noise_logit)
 
     def contrast(self, signal: torch.Tensor) -> torch.Tensor:
-        """The intensity curve at ``signal`` (linear between knots, flat outside [0, 1])."""
-        curve = self.curve()
-        n = curve.numel() - 1
-        pos = signal.clamp(0.0, 1.0) * n
-        lo = pos.floor().clamp(max=n - 1)
-        frac = pos - lo
-        idx = lo.long()
-        return curve[idx] * (1.0 - frac) + curve[idx + 1] * frac
+        """The intensity curve at ``signal`` (linear between knots, flat outside [0, 1]).
+
+        A sum of ramps, one per segment (its rise times how far ``signal`` has crossed it),
+        rather than a look-up of the knots: a look-up's gradient is a scatter-add, whose order
+        varies between runs on a multi-threaded CPU, and a training run would not repeat.
+        """
+        rises = F.softplus(self.curve_rises)
+        n = rises.numel()
+        starts = torch.arange(n, device=signal.device, dtype=signal.dtype)
+        shape = (n,) + (1,) * signal.dim()
+        crossed = (signal.unsqueeze(0) * n - starts.reshape(shape)).clamp(0.0, 1.0)
+        return (rises.to(signal.dtype).reshape(shape) * crossed).sum(0)
 
     def blur(self, image: torch.Tensor) -> torch.Tensor:
         """Separable convolution of a ``(N, 1, X, Y, Z)`` batch with the three kernels (zero
