@@ -74,7 +74,8 @@ class AcquisitionGenerator(nn.Module):
         return F.softplus(self.noise_logit)
 
     def contrast(self, signal: torch.Tensor) -> torch.Tensor:
-        """The intensity curve at ``signal`` (linear between knots, flat outside [0, 1]).
+        """The intensity curve at ``signal`` (linear between knots, flat outside [0, 1]; 0 at
+        and below signal 0, the background).
 
         A sum of ramps, one per segment (its rise times how far ``signal`` has crossed it),
         rather than a look-up of the knots: a look-up's gradient is a scatter-add, whose order
@@ -103,10 +104,7 @@ class AcquisitionGenerator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Re-acquire a batch ``(N, 1, X, Y, Z)`` of prepared images (range [-1, 1])."""
-        signal = (x.float() + 1.0) / 2.0
-        background = signal <= 0.0
-        signal = torch.where(background, torch.zeros_like(signal), self.contrast(signal))
-        signal = self.blur(signal)
+        signal = self.blur(self.contrast((x.float() + 1.0) / 2.0))  # the background stays 0
         sd = self.noise_sd()
         real = signal + sd * torch.randn_like(signal)
         imag = sd * torch.randn_like(signal)

@@ -22,6 +22,13 @@ def _phantom(n: int = 20) -> torch.Tensor:
     return torch.tensor(img, dtype=torch.float32)[None, None]
 
 
+def _blurred_along_z(x: torch.Tensor, width: int) -> torch.Tensor:
+    """``x``'s signal box-blurred over ``width`` voxels along z (scipy), in the input range."""
+    signal = ((x + 1) / 2).numpy()[0, 0]
+    blurred = ndimage.uniform_filter1d(signal, width, axis=2, mode="constant")
+    return torch.tensor(2 * blurred - 1, dtype=torch.float32)[None, None]
+
+
 def test_starts_near_its_input() -> None:
     gen = AcquisitionGenerator()
     x = _phantom()
@@ -64,9 +71,7 @@ def test_learns_a_slice_profile_along_the_blurred_axis_only() -> None:
     # kernel widens and the x and y kernels stay near a delta
     torch.manual_seed(0)
     x = torch.rand(1, 1, 16, 16, 16) * 1.6 - 0.8
-    signal = ((x + 1) / 2).numpy()[0, 0]
-    target = 2 * ndimage.uniform_filter1d(signal, 5, axis=2, mode="constant") - 1
-    target_t = torch.tensor(target, dtype=torch.float32)[None, None]
+    target_t = _blurred_along_z(x, 5)
     gen = AcquisitionGenerator()
     opt = torch.optim.Adam(gen.parameters(), lr=5e-2)
     for _ in range(200):
@@ -101,7 +106,7 @@ def test_image_model_trains_it_from_the_discriminator() -> None:
     gen = m.modules["generator"]
     before = [p.detach().clone() for p in gen.parameters()]
     x = _phantom(32)
-    target = {"image": ndimage_blur(x)}
+    target = {"image": _blurred_along_z(x, 4)}  # 2 mm slices at 0.5 mm
     labels = (x[:, 0] > -1).long() * 2
     m.train_step({"image": x, "label": labels}, target, 1, np.random.default_rng(0))
     moved = [not torch.equal(a, b) for a, b in zip(before, gen.parameters(), strict=True)]
@@ -109,13 +114,6 @@ def test_image_model_trains_it_from_the_discriminator() -> None:
     out = m.translate(x)
     assert out.shape == x.shape
     assert float(out[x == -1].max()) == -1.0  # the background stays the background
-
-
-def ndimage_blur(x: torch.Tensor) -> torch.Tensor:
-    """A target-like image of ``x``: blurred along z over 2 mm (4 voxels)."""
-    signal = ((x + 1) / 2).numpy()[0, 0]
-    blurred = ndimage.uniform_filter1d(signal, 4, axis=2, mode="constant")
-    return torch.tensor(2 * blurred - 1, dtype=torch.float32)[None, None]
 
 
 def test_gradients_repeat_exactly() -> None:
