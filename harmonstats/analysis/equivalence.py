@@ -61,18 +61,25 @@ EQUIVALENCE_COLUMNS = {
     "power_tost": "Power of this TOST (level alpha, unadjusted) for a true difference of 0 at "
                   "the observed SE: 2 P(T' > t_{1-alpha}) - 1, T' noncentral t with "
                   "noncentrality D / se.",
+    "alpha_family": "Level at which this row's TOST alone is sure to pass the adjustment: "
+                    "alpha / m for holm and bh (m: the method's rows with a p-value), alpha "
+                    "for none.",
+    "power_tost_adj": "Power of this TOST at alpha_family, for a true difference of 0 at the "
+                      "observed SE: a lower bound on the chance that the adjusted TOST passes "
+                      "(what the verdict needs).",
     "certified_margin": {"Description": "Tightest margin the data certify: max |90% CI bound|;"
                          " any margin above it would give equivalence (unadjusted).",
                          "Units": "measure unit"},
     "n_per_cohort_needed": "For inconclusive rows: subjects per cohort (equal groups, same "
                            "residual SD and model) giving the TOST the target power at this "
-                           "margin for a true difference of 0; NaN for the other verdicts.",
+                           "margin for a true difference of 0, at level alpha_family (so after "
+                           "the adjustment); NaN for the other verdicts.",
     "n": "Subjects in the model.",
 }
 
 
 def tost_power(bound: float | np.ndarray, se: float | np.ndarray, df: float | np.ndarray,
-               alpha: float = 0.05) -> np.ndarray:
+               alpha: float | np.ndarray = 0.05) -> np.ndarray:
     """Power of the TOST for a true difference of 0: ``max(0, 2 P(T' > t_{1-a}) - 1)``.
 
     ``T'`` is noncentral t with ``df`` degrees of freedom and noncentrality ``bound / se``, the
@@ -139,6 +146,13 @@ def equivalence(
     - ``different``: adjusted ``p_difference < alpha`` and ``p_tost >= alpha``;
     - ``inconclusive``: neither. A non-significant difference alone is never reported as
       harmonised; ``n_per_cohort_needed`` says what would settle it.
+
+    The verdict needs the *adjusted* TOST p below ``alpha``. A row's TOST p below
+    ``alpha / m`` (``m`` rows of the method with a p-value) is sufficient for that under Holm's
+    step-down and under Benjamini-Hochberg, whatever the other rows give, so ``power_tost_adj``
+    (power at ``alpha / m``) is a lower bound on the chance of passing the adjustment, and
+    ``n_per_cohort_needed`` is sized at that level: sized at ``alpha`` it would call a study
+    large enough whose every measure is "inconclusive" after the adjustment.
 
     Parameters
     ----------
@@ -218,9 +232,12 @@ def equivalence(
     q = stats.t.ppf(1 - alpha, df)
     p_diff = out["p"].to_numpy(float)
     p_tost_adj, p_diff_adj = np.full(len(out), np.nan), np.full(len(out), np.nan)
+    alpha_family = np.full(len(out), float(alpha))
     for _, idx in out.groupby("method").indices.items():
         p_tost_adj[idx] = _ADJUST[adjust](p_tost[idx])
         p_diff_adj[idx] = _ADJUST[adjust](p_diff[idx])
+        if adjust != "none":
+            alpha_family[idx] = alpha / max(int(np.isfinite(p_tost[idx]).sum()), 1)
     eq, diff = p_tost_adj < alpha, p_diff_adj < alpha
     verdict = np.select([eq & ~diff, eq & diff, diff], list(VERDICTS[:3]), VERDICTS[3])
     low, high = est - q * se, est + q * se
@@ -230,14 +247,16 @@ def equivalence(
     terms = out["n"].to_numpy(float) - df
     for i in np.flatnonzero(verdict == "inconclusive"):
         unit_sd = se[i] / np.sqrt(1 / n_ref[i] + 1 / n_oth[i])
-        needed[i] = tost_sample_size(bound[i], unit_sd, int(terms[i]), alpha=alpha, power=power)
+        needed[i] = tost_sample_size(bound[i], unit_sd, int(terms[i]), alpha=float(alpha_family[i]),
+                                     power=power)
     out = out.assign(margin=np.where(fixed, bound, float(margin)),
                      margin_relative=relative & ~fixed, margin_source=source,
                      margin_abs=bound, ci90_low=low, ci90_high=high, t_lower=t_lower,
                      t_upper=t_upper, p_tost=p_tost, p_tost_adj=p_tost_adj,
                      p_difference=p_diff, p_difference_adj=p_diff_adj, adjust=adjust,
                      verdict=verdict, within_margin=eq, harmonised=eq & ~diff,
-                     power_tost=tost_power(bound, se, df, alpha),
+                     power_tost=tost_power(bound, se, df, alpha), alpha_family=alpha_family,
+                     power_tost_adj=tost_power(bound, se, df, alpha_family),
                      certified_margin=np.maximum(np.abs(low), np.abs(high)),
                      n_per_cohort_needed=needed)
     return out[list(EQUIVALENCE_COLUMNS)]

@@ -90,6 +90,45 @@ def test_inconclusive_rows_say_what_would_settle_them() -> None:
     assert equivalent["certified_margin"] < equivalent["margin_abs"]
 
 
+def test_power_and_sample_size_are_at_the_level_the_adjusted_verdict_needs() -> None:
+    """A row that passes the raw TOST (p .011) but not Holm's over 19 measures (as the demo's
+    thickness did) is inconclusive: the subjects it asks for are sized at alpha / 19, and its
+    power is statsmodels' at that level. The first row's SE is half the others', so it is the
+    family's smallest p and gets Holm's full factor 19."""
+    from statsmodels.stats.power import TTestIndPower
+
+    from harmonstats.analysis import tost_power, tost_sample_size
+
+    se, bound = 0.2, 0.5   # margin 5% of the reference mean 10
+    est = bound - se * float(__import__("scipy").stats.t.ppf(1 - 0.011, 100))
+    rows = [_effect(est, se)] + [_effect(0.0, 2 * se) for _ in range(18)]
+    for i, row in enumerate(rows):
+        row["measure"] = f"x{i}"
+    res = equivalence(pd.DataFrame(rows), margin=0.05).iloc[0]
+    assert res["p_tost"] == pytest.approx(0.011, rel=1e-6)
+    assert res["p_tost_adj"] == pytest.approx(19 * 0.011, rel=1e-6)
+    assert res["verdict"] == "inconclusive"
+    assert res["alpha_family"] == pytest.approx(0.05 / 19)
+    unit_sd = se / np.sqrt(1 / 52 + 1 / 53)
+    assert res["n_per_cohort_needed"] == tost_sample_size(bound, unit_sd, 5, alpha=0.05 / 19)
+    # sized at the unadjusted level it would ask for 73, and 73 + 73 would leave this row's
+    # adjusted TOST below the target power
+    unadjusted = tost_sample_size(bound, unit_sd, 5)
+    assert res["n_per_cohort_needed"] > unadjusted + 30
+    at_unadjusted = unit_sd * np.sqrt(2 / unadjusted)
+    assert tost_power(bound, at_unadjusted, 2 * unadjusted - 5, 0.05 / 19) < 0.8
+    # power at alpha / m: statsmodels' one-sided power P (z-free: noncentral t) as 2 P - 1,
+    # here at the design 30 + 30, SD 0.125, margin 5% of 1.73 mm and m = 4
+    one_sided = TTestIndPower().power(effect_size=0.05 * 1.73 / 0.125, nobs1=30,
+                                      alpha=0.05 / 4, alternative="larger")
+    ours = tost_power(0.05 * 1.73, 0.125 * np.sqrt(2 / 30), 58, 0.05 / 4)
+    assert ours == pytest.approx(2 * one_sided - 1, rel=1e-10)
+    none = equivalence(pd.DataFrame(rows), margin=0.05, adjust="none").iloc[0]
+    assert none["alpha_family"] == 0.05
+    assert none["power_tost_adj"] == pytest.approx(none["power_tost"])
+    assert res["power_tost_adj"] < res["power_tost"]
+
+
 @pytest.mark.parametrize("kwargs", [{"margin": 0}, {"alpha": 0.6}, {"adjust": "sidak"}])
 def test_bad_options(kwargs: dict) -> None:
     with pytest.raises(ValueError):
