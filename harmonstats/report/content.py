@@ -83,6 +83,7 @@ class Verdict:
     verdict: str
     estimate: float
     margin: float
+    n_needed: float = float("nan")
 
 
 @dataclass

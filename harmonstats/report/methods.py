@@ -83,7 +83,10 @@ def _statistics(b: Mapping[str, Any], ran: Sequence[str], cite: Any) -> list[str
             "called harmonised for a measure when the effect is "
             "shown to lie within the margin and does not differ significantly from 0 "
             "(equivalent); a significant difference inside the margin is reported as a trivial "
-            "difference, not as harmonised."
+            "difference, not as harmonised. Each row gives the TOST's power for identical "
+            "cohorts at alpha / m (m measures of the method; a lower bound on its power after "
+            "the adjustment) and, when inconclusive, the subjects per cohort that would give it "
+            "80% power at that level."
         )
     if "site_prediction" in ran:
         out.append(f"Site prediction: the cohort was predicted from each method's measures with "

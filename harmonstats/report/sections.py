@@ -7,6 +7,7 @@ instead of vanishing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -169,9 +170,21 @@ def verdicts(results: Mapping[str, pd.DataFrame]) -> list[Verdict]:
         return []
     return [
         Verdict(method=str(r.method), comparison=str(r.comparison), measure=str(r.measure),
-                verdict=str(r.verdict), estimate=float(r.estimate), margin=float(r.margin_abs))
+                verdict=str(r.verdict), estimate=float(r.estimate), margin=float(r.margin_abs),
+                n_needed=float(getattr(r, "n_per_cohort_needed", float("nan"))))
         for r in table.itertuples()
     ]
+
+
+def _settles(needed: Sequence[float]) -> str:
+    """What study size would settle inconclusive rows (``n_per_cohort_needed``), as a clause."""
+    if not needed:
+        return ""
+    low, high = f"{min(needed):.0f}", f"{max(needed):.0f}"
+    size = low if low == high else f"{low} to {high}"
+    return (f" (with identical cohorts, {size} subjects per cohort would give "
+            f"{'this TOST' if len(needed) == 1 else 'each of these TOSTs'} 80% power after "
+            "the adjustment)")
 
 
 def _listing(names: Sequence[str], limit: int = 6) -> str:
@@ -207,8 +220,11 @@ def summary_lines(items: Sequence[Verdict], reference: str) -> list[str]:
             parts.append(f"NOT harmonised, significantly different beyond the margin, on "
                          f"{len(bad)} ({_listing(bad)})")
         if unsure:
+            needed = [v.n_needed for v in rows if v.verdict == "inconclusive"
+                      and math.isfinite(v.n_needed)]
             parts.append(f"inconclusive on {len(unsure)} ({_listing(unsure)}): the data can "
-                         "show neither a difference nor equivalence")
+                         "show neither a difference nor equivalence"
+                         + _settles(needed))
         lines.append(head + "; ".join(parts) + ".")
     if fully:
         lines.insert(0, f"Harmonised on every measure: {', '.join(fully)}.")

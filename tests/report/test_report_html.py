@@ -127,6 +127,17 @@ def test_summary_says_plainly_when_not_harmonised() -> None:
     )
 
 
+def test_summary_says_what_would_settle_inconclusive_rows() -> None:
+    rows = [Verdict("image", "target", "thickness_mean", "inconclusive", 0.02, 0.08, 142.0),
+            Verdict("image", "target", "volume_wm", "inconclusive", 5.0, 500.0, 97.0),
+            Verdict("latent", "target", "volume_wm", "inconclusive", 5.0, 500.0, 61.0)]
+    lines = summary_lines(rows, "source")
+    assert ("inconclusive on 2 (thickness_mean, volume_wm): the data can show neither a "
+            "difference nor equivalence (with identical cohorts, 97 to 142 subjects per cohort "
+            "would give each of these TOSTs 80% power after the adjustment)") in lines[1]
+    assert "61 subjects per cohort would give this TOST 80% power" in lines[2]
+
+
 def test_skipped_section_says_why() -> None:
     page = render_html(_report())
     section = re.search(r'<section id="outcome">(.*?)</section>', page, re.S)
