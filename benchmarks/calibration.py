@@ -124,6 +124,10 @@ def no_effect(rng: np.random.Generator, studies: int) -> list[Row]:
         ("'equivalent' per measure (power; predicted "
          f"{eq['power_tost'].mean():.2f} unadjusted)",
          (eq["verdict"] == "equivalent").to_numpy(), np.nan, "info"),
+        # power_tost_adj is the power at alpha / m, a level sufficient for the adjusted TOST:
+        # the simulated rate of passing it must not fall below its mean
+        ("adjusted TOST p < .05 per measure (power; power_tost_adj a lower bound)",
+         (eq["p_tost_adj"] < 0.05).to_numpy(), float(eq["power_tost_adj"].mean()), ">="),
     ]
 
 
