@@ -132,3 +132,57 @@ def test_gradients_repeat_exactly() -> None:
     finally:
         torch.set_num_threads(threads)
     assert all(torch.equal(grads[0], g) for g in grads[1:])
+
+
+def test_jitter_widens_the_kernels_and_scales_the_noise() -> None:
+    gen = AcquisitionGenerator()
+    taps = torch.arange(-4, 5, dtype=torch.float64)
+    sd = torch.tensor([0.8, 1.2, 0.5], dtype=torch.float64)  # Gaussians, well inside 9 taps
+    gauss = torch.exp(-taps[None] ** 2 / (2 * sd[:, None] ** 2))
+    with torch.no_grad():  # falloff: each tap's ratio to the one inside it, through a sigmoid
+        ratio = gauss[:, 5:] / gauss[:, 4:8]
+        gen.blur_falloff.copy_(torch.logit(ratio).float())
+    widen = torch.tensor([1.5, 0.7, 2.0])
+    k = gen.kernels(widen).detach().double()
+    expected = torch.exp(-taps[None] ** 2 / (2 * (sd * widen.double())[:, None] ** 2))
+    expected /= expected.sum(1, keepdim=True)
+    np.testing.assert_allclose(k.numpy(), expected.numpy(), atol=1e-6)
+    # unit factors are the learned acquisition itself, noise included
+    x = _phantom()
+    torch.manual_seed(3)
+    plain = gen(x)
+    torch.manual_seed(3)
+    assert torch.allclose(gen(x, torch.ones(4)), plain, atol=1e-6)
+    with torch.no_grad():
+        gen.noise_logit.fill_(float(torch.tensor(0.05).expm1().log()))  # noise SD 0.05
+    torch.manual_seed(3)
+    quiet = gen(x, torch.tensor([1.0, 1.0, 1.0, 0.0]))  # no noise: the blurred curve alone
+    torch.manual_seed(3)
+    noisy = gen(x, torch.tensor([1.0, 1.0, 1.0, 2.0]))
+    inside = x[0, 0] > 0.5  # bright tissue, where Rician noise is near Gaussian
+    resid = (noisy - quiet)[0, 0][inside] / 2  # back to signal units
+    assert float(resid.detach().std()) == pytest.approx(0.1, rel=0.1)
+
+
+def test_image_model_shows_the_segmenter_jittered_acquisitions() -> None:
+    with pytest.raises(InputError, match="acquisition_jitter"):
+        load_config({"name": "t", "method": "image", "adversary": {"acquisition_jitter": 0.5}})
+    cfg = load_config({"name": "t", "method": "image", "epochs": 2, "warmup_epochs": 0,
+                       "ncc_weight": 0.0, "data": {"patch_size": 32},
+                       "network": {"channels": [4, 8, 16, 32]},
+                       "discriminator": {"channels": [4, 8, 8, 8]},
+                       "adversary": {"acquisition_generator": True, "normalise_generated": True,
+                                     "acquisition_jitter": 0.5}})
+    m = build_method(cfg, torch.device("cpu"))
+    x = _phantom(32)
+    views = []
+    for seed in (0, 0, 1):
+        torch.manual_seed(0)  # the noise's draw; the factors come from the step's rng
+        views.append(m._jittered(x, np.random.default_rng(seed)))
+    a, b, c = views
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert not a.requires_grad
+    labels = (x[:, 0] > -1).long() * 2
+    out = m.train_step({"image": x, "label": labels}, {"image": _blurred_along_z(x, 4)}, 1,
+                       np.random.default_rng(0))
+    assert np.isfinite(out["loss_seg"])
