@@ -62,18 +62,11 @@ class AcquisitionGenerator(nn.Module):
         rises = F.softplus(self.curve_rises)
         return torch.cat([rises.new_zeros(1), torch.cumsum(rises, 0)])
 
-    def kernels(self, widen: torch.Tensor | None = None) -> torch.Tensor:
-        """The three blur kernels (axis, tap), each symmetric and summing to 1.
-
-        ``widen`` (3 factors, one per axis) rescales each kernel's width: the kernel is raised
-        to the power ``1 / widen**2`` and renormalised, which multiplies a Gaussian's SD by
-        ``widen`` exactly (and keeps the kernel symmetric and falling off); the 9 taps cap it.
-        """
+    def kernels(self) -> torch.Tensor:
+        """The three blur kernels (axis, tap), each symmetric and summing to 1."""
         half = torch.cumprod(torch.sigmoid(self.blur_falloff), dim=1)
         ones = half.new_ones(3, 1)
         full = torch.cat([half.flip(1), ones, half], dim=1)
-        if widen is not None:
-            full = full.clamp_min(1e-30) ** (1.0 / widen.to(full).reshape(3, 1) ** 2)
         return full / full.sum(dim=1, keepdim=True)
 
     def noise_sd(self) -> torch.Tensor:
@@ -95,10 +88,10 @@ class AcquisitionGenerator(nn.Module):
         crossed = (signal.unsqueeze(0) * n - starts.reshape(shape)).clamp(0.0, 1.0)
         return (rises.to(signal.dtype).reshape(shape) * crossed).sum(0)
 
-    def blur(self, image: torch.Tensor, widen: torch.Tensor | None = None) -> torch.Tensor:
+    def blur(self, image: torch.Tensor) -> torch.Tensor:
         """Separable convolution of a ``(N, 1, X, Y, Z)`` batch with the three kernels (zero
-        outside the volume, as outside the head), each widened by ``widen`` if given."""
-        k = self.kernels(widen).to(image.dtype)
+        outside the volume, as outside the head)."""
+        k = self.kernels().to(image.dtype)
         r = self.radius
         out = image
         for axis in range(3):
@@ -109,16 +102,10 @@ class AcquisitionGenerator(nn.Module):
             out = F.conv3d(F.pad(out, pad), k[axis].reshape(shape))
         return out
 
-    def forward(self, x: torch.Tensor, jitter: torch.Tensor | None = None) -> torch.Tensor:
-        """Re-acquire a batch ``(N, 1, X, Y, Z)`` of prepared images (range [-1, 1]).
-
-        ``jitter`` (4 factors: the x, y and z blur widths and the noise SD) re-acquires the
-        batch with the learned acquisition so perturbed, e.g. to show a segmenter a range of
-        acquisitions around the one learned (``adversary.acquisition_jitter``).
-        """
-        widen = None if jitter is None else jitter[:3]
-        signal = self.blur(self.contrast((x.float() + 1.0) / 2.0), widen)  # background stays 0
-        sd = self.noise_sd() if jitter is None else self.noise_sd() * jitter[3].to(x.device)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Re-acquire a batch ``(N, 1, X, Y, Z)`` of prepared images (range [-1, 1])."""
+        signal = self.blur(self.contrast((x.float() + 1.0) / 2.0))  # the background stays 0
+        sd = self.noise_sd()
         real = signal + sd * torch.randn_like(signal)
         imag = sd * torch.randn_like(signal)
         signal = torch.sqrt(real * real + imag * imag + 1e-12)

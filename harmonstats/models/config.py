@@ -132,13 +132,6 @@ class AdversaryConfig(_Strict):
         description="image model: the generator re-acquires its input with a learned contrast "
                     "curve, per-axis blur and noise (models/acquisition_generator.py) instead of "
                     "drawing a new image with a U-Net; use with normalise_generated")
-    acquisition_jitter: float = Field(
-        default=0.0, ge=0.0, le=1.0,
-        description="acquisition generator: the segmenter's generated images are re-acquired "
-                    "with each axis' blur width and the noise SD multiplied by factors drawn "
-                    "log-uniformly in [1 / (1 + j), 1 + j] (one draw per step), so that it "
-                    "learns over a range of acquisitions around the generator's estimate; D and "
-                    "the generator see the unperturbed images. 0: off")
     normalise_generated: bool = Field(
         default=False,
         description="image model: the generated image goes through the normalisation of every "
@@ -152,9 +145,6 @@ class AdversaryConfig(_Strict):
         if self.residual_generator and self.acquisition_generator:
             raise InputError("adversary: residual_generator and acquisition_generator are two "
                              "different generators; set one of them")
-        if self.acquisition_jitter and not self.acquisition_generator:
-            raise InputError("adversary: acquisition_jitter perturbs the acquisition "
-                             "generator's blur and noise; set acquisition_generator too")
         return self
 
 

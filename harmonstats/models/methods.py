@@ -289,8 +289,6 @@ class Method:
                 loss_seg = self.gdl(seg(x), y)
             else:
                 seen_by_seg = fake if self.cfg.adversary.seg_through_generator else fake.detach()
-                if self.cfg.adversary.acquisition_jitter:
-                    seen_by_seg = self._jittered(x, rng)
                 loss_seg = 0.5 * (self.gdl(seg(seen_by_seg), y) + self.gdl(seg(x), y))
             lam = self.cfg.ncc_warmup_weight if warm else self.cfg.ncc_weight
             loss = loss_seg + loss_adv + lam * loss_ncc
@@ -309,19 +307,10 @@ class Method:
                 "loss_ncc": float(loss_ncc.detach()), "loss_disc": float(loss_d.detach()),
                 "instance_noise": sd}
 
-    def _jittered(self, x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
-        """The generator's image of ``x`` with its blur widths and noise perturbed
-        (``adversary.acquisition_jitter``), without gradients: the segmenter's view."""
-        j = self.cfg.adversary.acquisition_jitter
-        factors = torch.from_numpy(np.exp(rng.uniform(-np.log1p(j), np.log1p(j), 4)))
-        with torch.no_grad():
-            return self._generate(x, factors.float())
-
-    def _generate(self, x: torch.Tensor, jitter: torch.Tensor | None = None) -> torch.Tensor:
-        """The generator's image of ``x`` (re-acquired with ``jitter``, acquisition generator
-        only), normalised as inputs are if ``adversary.normalise_generated``."""
-        gen = self.modules["generator"]
-        fake = gen(x) if jitter is None else gen(x, jitter)
+    def _generate(self, x: torch.Tensor) -> torch.Tensor:
+        """The generator's image of ``x``, normalised as inputs are if
+        ``adversary.normalise_generated``."""
+        fake = self.modules["generator"](x)
         if not self.cfg.adversary.normalise_generated:
             return fake
         return normalise_like_inputs(fake, x)
