@@ -124,9 +124,9 @@ def headline(df: pd.DataFrame, cohort: Cohort, errors: pd.DataFrame, dice: pd.Da
           "truth's; DA models also target Dice >= baseline's. The verdict takes the TOST p "
           "Holm-adjusted over each method's measures (column 'Holm'), so a 90% CI inside the "
           "margin can still be inconclusive; 'power' is the TOST's at alpha / m (m measures; "
-          f"here {0.05 / eq['alpha_family'].iloc[0]:.0f}), a lower bound on the chance of "
+          f"here {battery.alpha / eq['alpha_family'].iloc[0]:.0f}), a lower bound on the chance of "
           "'equivalent' for a true difference of 0 at this SE, and 'n needed' the subjects per "
-          "cohort an inconclusive row would need for power 0.8 at that level")
+          f"cohort an inconclusive row would need for power {battery.tost.power:g} at that level")
 
 
 def main() -> None:
@@ -155,6 +155,10 @@ def main() -> None:
     if a.seed == 1:
         raise SystemExit("--seed 1 is the models' training study; pick another")
     params = replace(DEMO, n_source=a.n_per_cohort, n_target=a.n_per_cohort, seed=a.seed)
+    if params != DEMO and a.study.resolve() == Path("data/demo").resolve():
+        # demo_study would regenerate the demo's own study (and drop the report's segmentations)
+        raise SystemExit("--n-per-cohort / --seed other than the demo's need a --study folder "
+                         "of their own (e.g. --study data/eval)")
     root, _ = demo_study(a.study, params, jobs=a.jobs)
     models, parcellation = demo_models(a.models)
     if a.only is not None:

@@ -134,7 +134,7 @@ def assemble_report(
         title=study.title,
         reference=reference,
         verdicts=items,
-        summary=summary_lines(items, reference),
+        summary=summary_lines(items, reference, power=study.battery.tost.power),
         sections=sections,
         methods_text=paragraphs,
         references=refs,

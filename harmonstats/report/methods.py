@@ -86,7 +86,7 @@ def _statistics(b: Mapping[str, Any], ran: Sequence[str], cite: Any) -> list[str
             "difference, not as harmonised. Each row gives the TOST's power for identical "
             "cohorts at alpha / m (m measures of the method; a lower bound on its power after "
             "the adjustment) and, when inconclusive, the subjects per cohort that would give it "
-            "80% power at that level."
+            f"{float((b.get('tost') or {}).get('power', 0.8)):.0%} power at that level."
         )
     if "site_prediction" in ran:
         out.append(f"Site prediction: the cohort was predicted from each method's measures with "

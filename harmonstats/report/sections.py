@@ -176,15 +176,16 @@ def verdicts(results: Mapping[str, pd.DataFrame]) -> list[Verdict]:
     ]
 
 
-def _settles(needed: Sequence[float]) -> str:
-    """What study size would settle inconclusive rows (``n_per_cohort_needed``), as a clause."""
+def _settles(needed: Sequence[float], power: float) -> str:
+    """What study size would settle inconclusive rows (``n_per_cohort_needed``, sized for
+    ``power``), as a clause."""
     if not needed:
         return ""
     low, high = f"{min(needed):.0f}", f"{max(needed):.0f}"
     size = low if low == high else f"{low} to {high}"
     return (f" (with identical cohorts, {size} subjects per cohort would give "
-            f"{'this TOST' if len(needed) == 1 else 'each of these TOSTs'} 80% power after "
-            "the adjustment)")
+            f"{'this TOST' if len(needed) == 1 else 'each of these TOSTs'} {power:.0%} power "
+            "after the adjustment)")
 
 
 def _listing(names: Sequence[str], limit: int = 6) -> str:
@@ -192,8 +193,9 @@ def _listing(names: Sequence[str], limit: int = 6) -> str:
     return ", ".join(names[:limit]) + more
 
 
-def summary_lines(items: Sequence[Verdict], reference: str) -> list[str]:
-    """Plain-language summary: per method, which measures were harmonised and which were not."""
+def summary_lines(items: Sequence[Verdict], reference: str, power: float = 0.8) -> list[str]:
+    """Plain-language summary: per method, which measures were harmonised and which were not
+    (``power``: the one ``n_per_cohort_needed`` was sized for, the battery's ``tost.power``)."""
     if not items:
         return ["No harmonisation verdict could be reached: the cohort-effect and equivalence "
                 "analyses did not run (see the sections below for why)."]
@@ -206,7 +208,8 @@ def summary_lines(items: Sequence[Verdict], reference: str) -> list[str]:
         ok = [v.measure for v in rows if v.verdict == "equivalent"]
         trivial = [v.measure for v in rows if v.verdict == "trivial difference"]
         bad = [v.measure for v in rows if v.verdict == "different"]
-        unsure = [v.measure for v in rows if v.verdict == "inconclusive"]
+        unsure_rows = [v for v in rows if v.verdict == "inconclusive"]
+        unsure = [v.measure for v in unsure_rows]
         head = f"{method} ({comparison} vs {reference}): "
         if len(ok) == len(rows):
             fully.append(method)
@@ -220,11 +223,9 @@ def summary_lines(items: Sequence[Verdict], reference: str) -> list[str]:
             parts.append(f"NOT harmonised, significantly different beyond the margin, on "
                          f"{len(bad)} ({_listing(bad)})")
         if unsure:
-            needed = [v.n_needed for v in rows if v.verdict == "inconclusive"
-                      and math.isfinite(v.n_needed)]
+            needed = [v.n_needed for v in unsure_rows if math.isfinite(v.n_needed)]
             parts.append(f"inconclusive on {len(unsure)} ({_listing(unsure)}): the data can "
-                         "show neither a difference nor equivalence"
-                         + _settles(needed))
+                         "show neither a difference nor equivalence" + _settles(needed, power))
         lines.append(head + "; ".join(parts) + ".")
     if fully:
         lines.insert(0, f"Harmonised on every measure: {', '.join(fully)}.")

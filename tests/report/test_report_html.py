@@ -136,6 +136,8 @@ def test_summary_says_what_would_settle_inconclusive_rows() -> None:
             "difference nor equivalence (with identical cohorts, 97 to 142 subjects per cohort "
             "would give each of these TOSTs 80% power after the adjustment)") in lines[1]
     assert "61 subjects per cohort would give this TOST 80% power" in lines[2]
+    assert "61 subjects per cohort would give this TOST 90% power" in summary_lines(
+        rows, "source", power=0.9)[2]
 
 
 def test_skipped_section_says_why() -> None:
